@@ -1,0 +1,105 @@
+# Makefile — builds warren, regenerates gen/, runs the tests and benchmarks.
+#
+#   make deps          install build and test dependencies (Debian 12, as root)
+#   make               build everything into build/ (binaries in build/bin/)
+#   make test          build with ASan+UBSan into build/asan/ and run the whole suite
+#   make gen           regenerate gen/ from spec/ and proto/
+#   make check-gen     fail if gen/ differs from a fresh regeneration
+#   make bench-core    lifecycle engine throughput and journal latency
+#   make install PREFIX=/usr/local DESTDIR=
+#
+# Layout conventions (so new files need no Makefile edit):
+#   src/<module>/*.c      → linked into libwarren.a (except src/daemon/ mains)
+#   backends/<name>/*.c   → linked into libwarren.a
+#   gen/**/*.c            → linked into libwarren.a
+#   src/daemon/<bin>.c    → one binary each, build/bin/<bin>
+#   tests/unit/test_*.c   → one cmocka binary each
+#   tests/model/test_*.c, tests/crash/*.c → see their rules below
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+SANITIZE ?= 0
+
+CC      ?= cc
+PKGS    := sqlite3 libprotobuf-c json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
+CPPFLAGS += -D_GNU_SOURCE -Isrc -Igen -Igen/proto -I. $(PKG_CFLAGS)
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing
+LDLIBS  += $(PKG_LIBS) -lm
+ifeq ($(SANITIZE),1)
+CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+CPPFLAGS += -DWARREN_VERSION='"$(VERSION)"'
+
+LIB_SRCS := $(sort $(filter-out src/daemon/%,$(wildcard src/*/*.c)) $(wildcard backends/*/*.c) \
+              $(shell find gen -name "*.c" 2>/dev/null))
+BIN_SRCS := $(wildcard src/daemon/*.c)
+BINS     := $(patsubst src/daemon/%.c,$(BUILD)/bin/%,$(BIN_SRCS))
+LIB      := $(BUILD)/libwarren.a
+OBJ       = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+MODEL_SRCS := $(wildcard tests/model/test_*.c)
+TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(MODEL_SRCS)) \
+              $(BUILD)/tests/crash/crash_driver $(BUILD)/tests/bench/bench_core
+TEST_SUPPORT := $(wildcard tests/support/*.c)
+
+.PHONY: all deps gen check-gen test test-run bench-core install uninstall clean
+all: $(BINS) $(LIB)
+
+deps:
+	tools/install-deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(call OBJ,$(LIB_SRCS))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/obj/src/daemon/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $< $(LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(call OBJ,$(TEST_SUPPORT)) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# ---- generated code -------------------------------------------------------
+gen:
+	tools/gen-all.sh gen docs/lifecycle
+
+check-gen:
+	tools/check-gen.sh
+
+# ---- tests -----------------------------------------------------------------
+test:
+	tools/check-gen.sh
+	$(MAKE) BUILD=build/asan SANITIZE=1 test-run
+
+test-run: $(BINS) $(TEST_BINS)
+	tools/run-tests.sh $(BUILD)
+
+bench-core:
+	$(MAKE) BUILD=build $(BUILD)/tests/bench/bench_core
+	build/tests/bench/bench_core
+
+# ---- install ---------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+
+uninstall:
+	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,234 @@
+/* test_engine.c — unit tests of dispatch: legality, journaled steps, errors,
+ * batching, notifications. */
+#include <json-c/json.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "lifecycle/sandbox.h"
+#include "lifecycle/task.h"
+#include "tests/support/harness.h"
+
+
+struct rows {
+	char text[2048];
+};
+
+static int add_row(void *ctx, const struct wr_journal_row *r)
+{
+	struct rows *x = ctx;
+	size_t n = strlen(x->text);
+	static const char *phase[] = { "intent", "outcome", "transition" };
+	snprintf(x->text + n, sizeof x->text - n, "%s %s-%s-%s:%s;", phase[r->phase], r->from,
+		 r->event, r->to, r->action);
+	return 0;
+}
+
+static void test_journaled_steps(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
+	struct wr_error err;
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
+	assert_int_equal(sb->state, SANDBOX_S_READY);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_WAIT, NULL, &err), 0); /* no row */
+	struct rows r = { "" };
+	assert_int_equal(wr_store_history(wr_engine_store(h->engine), WR_KIND_SANDBOX, "test", "sb",
+					  add_row, &r, &err), 0);
+	assert_string_equal(r.text, "intent absent-Create-creating:create;"
+				    "outcome creating-Done-created:;"
+				    "intent created-Start-starting:start;"
+				    "outcome starting-Done-ready:;");
+	char world[32];
+	wr_fake_state(h->fake, WR_KIND_SANDBOX, "test", "sb", world, sizeof world);
+	assert_string_equal(world, "running");
+}
+
+static void test_illegal_changes_nothing(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
+	struct wr_error err;
+	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	int calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL);
+	/* Exit is a world event the chart allows only in ready. */
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_EXIT, NULL, &err), -1);
+	assert_int_equal(err.code, WR_FAILED_PRECONDITION);
+	assert_string_equal(err.msg, "sandbox sb is created: Exit is not allowed in that state");
+	assert_int_equal(sb->state, SANDBOX_S_CREATED);
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	assert_int_equal(wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL), calls);
+}
+
+static void test_create_errors(void **state)
+{
+	struct harness *h = *state;
+	struct wr_error err;
+	harness_make(h, WR_KIND_SANDBOX, "dup");
+	assert_int_equal(wr_create(h->engine, harness_object(WR_KIND_SANDBOX, "dup"), NULL, NULL, &err), -1);
+	assert_int_equal(err.code, WR_ALREADY_EXISTS);
+	assert_string_equal(err.msg, "sandbox dup already exists");
+
+	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	struct wr_object *o = wr_object_new(WR_KIND_SANDBOX, "test", "nob", "", "no-such-backend");
+	assert_int_equal(wr_create(h->engine, o, NULL, NULL, &err), -1);
+	assert_int_equal(err.code, WR_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "no-such-backend"));
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	assert_null(wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", "nob"));
+
+	/* An object the engine does not know. */
+	struct wr_object *ghost = harness_object(WR_KIND_TASK, "ghost");
+	assert_int_equal(wr_dispatch(h->engine, ghost, TASK_E_START, NULL, &err), -1);
+	assert_int_equal(err.code, WR_NOT_FOUND);
+	wr_object_free(ghost);
+}
+
+static void test_failed_action(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *t = harness_make(h, WR_KIND_TASK, "t");
+	struct wr_error err;
+	wr_fake_fail(h->fake, WR_KIND_TASK, "start", WR_INVALID_ARGUMENT, 1);
+	assert_int_equal(wr_dispatch(h->engine, t, TASK_E_START, NULL, &err), -1);
+	assert_int_equal(err.code, WR_INVALID_ARGUMENT);
+	assert_non_null(strstr(err.msg, "injected failure"));
+	/* The chart sends a failed start to stopped, with the cause as reason. */
+	assert_int_equal(t->state, TASK_S_STOPPED);
+	assert_non_null(strstr(t->reason, "injected failure"));
+	/* A failed create leaves no object. */
+	wr_fake_fail(h->fake, WR_KIND_TASK, "create", WR_INTERNAL, 1);
+	assert_int_equal(wr_create(h->engine, harness_object(WR_KIND_TASK, "t2"), NULL, NULL, &err), -1);
+	assert_null(wr_engine_find(h->engine, WR_KIND_TASK, "test", "t2"));
+	char world[32];
+	wr_fake_state(h->fake, WR_KIND_TASK, "test", "t2", world, sizeof world);
+	assert_string_equal(world, "");
+}
+
+static void test_journal_full_changes_nothing(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
+	struct wr_error err;
+	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	int pages = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+
+	/* Arguments too big for the space left: the intent cannot be written. */
+	static char big[200000];
+	memset(big, 'x', sizeof big - 1);
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "padding", json_object_new_string(big));
+	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	int calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, args, &err), -1);
+	json_object_put(args);
+	assert_int_equal(err.code, WR_RESOURCE_EXHAUSTED);
+	assert_non_null(strstr(err.msg, "nothing changed"));
+	assert_int_equal(sb->state, SANDBOX_S_CREATED);
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	assert_int_equal(wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL), calls);
+
+	/* Space again: the same event goes through. */
+	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
+	assert_int_equal(sb->state, SANDBOX_S_READY);
+}
+
+struct notes {
+	char text[1024];
+};
+
+static void note(void *ctx, const struct wr_object *o, int from, int event, int to)
+{
+	struct notes *n = ctx;
+	const struct wr_lifecycle *lc = wr_lifecycle_of(o->kind);
+	size_t len = strlen(n->text);
+	snprintf(n->text + len, sizeof n->text - len, "%s:%s-%s-%s;", o->id, lc->state_names[from],
+		 lc->event_names[event], lc->state_names[to]);
+}
+
+static void test_batch_and_notifications(void **state)
+{
+	struct harness *h = *state;
+	static struct notes n;
+	memset(&n, 0, sizeof n);
+	harness_shut(h);
+	h->cfg.on_transition = note;
+	h->cfg.on_transition_ctx = &n;
+	harness_open(h);
+
+	/* Create and Start of one object plus a create of another, queued
+	 * together: the second event of "a" waits for the next batch. */
+	struct wr_error results[3];
+	struct wr_object *a = harness_object(WR_KIND_TASK, "a");
+	wr_engine_submit_create(h->engine, a, NULL, NULL, NULL);
+	wr_engine_submit_create(h->engine, harness_object(WR_KIND_TASK, "b"), NULL, NULL, NULL);
+	wr_engine_submit(h->engine, a, TASK_E_START, NULL, NULL, NULL);
+	(void)results;
+	assert_true(wr_engine_pending(h->engine));
+	assert_int_equal(wr_engine_flush(h->engine), 3);
+	assert_false(wr_engine_pending(h->engine));
+	assert_int_equal(wr_engine_find(h->engine, WR_KIND_TASK, "test", "a")->state, TASK_S_RUNNING);
+	assert_int_equal(wr_engine_find(h->engine, WR_KIND_TASK, "test", "b")->state, TASK_S_CREATED);
+	assert_string_equal(n.text, "a:absent-Create-created;b:absent-Create-created;a:created-Start-running;");
+
+	/* Exit, then Delete: the object is gone and announced as deleted. */
+	struct wr_error err;
+	struct json_object *args = json_tokener_parse("{\"exit_status\":7}");
+	a = wr_engine_find(h->engine, WR_KIND_TASK, "test", "a");
+	assert_int_equal(wr_dispatch(h->engine, a, TASK_E_EXIT, args, &err), 0);
+	json_object_put(args);
+	assert_int_equal(a->exit_status, 7);
+	assert_int_equal(wr_dispatch(h->engine, a, TASK_E_DELETE, NULL, &err), 0);
+	assert_null(wr_engine_find(h->engine, WR_KIND_TASK, "test", "a"));
+	assert_non_null(strstr(n.text, "a:running-Exit-stopped;a:stopped-Delete-deleted;"));
+	h->cfg.on_transition = NULL;
+}
+
+static void test_many_objects_one_batch(void **state)
+{
+	struct harness *h = *state;
+	char id[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "o%d", i);
+		wr_engine_submit_create(h->engine, harness_object(WR_KIND_SANDBOX, id), NULL, NULL, NULL);
+	}
+	assert_int_equal(wr_engine_flush(h->engine), 300);
+	for (int i = 0; i < 300; i++) {
+		snprintf(id, sizeof id, "o%d", i);
+		struct wr_object *o = wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", id);
+		assert_non_null(o);
+		assert_int_equal(o->state, SANDBOX_S_CREATED);
+	}
+	/* They survive a reopen. */
+	harness_shut(h);
+	harness_open(h);
+	assert_int_equal(wr_engine_recovery(h->engine)->examined, 300);
+	assert_non_null(wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", "o299"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_journaled_steps, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_illegal_changes_nothing, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_create_errors, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_failed_action, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_journal_full_changes_nothing, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_and_notifications, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_many_objects_one_batch, harness_setup, harness_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

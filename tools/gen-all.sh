@@ -1,0 +1,25 @@
+#!/bin/bash
+# gen-all.sh — regenerate everything under gen/ (and the lifecycle pictures).
+#
+#   spec/<name>.rl        → gen/lifecycle/<name>.{c,h} + DOCS/<name>.svg  (ragel, graphviz)
+#   proto/**/<file>.proto → gen/proto/**/<file>.pb-c.{c,h}                 (protoc-c)
+#
+# usage: tools/gen-all.sh GEN_DIR DOCS_DIR   (make gen passes gen docs/lifecycle)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+gen=${1:-gen}
+docs=${2:-docs/lifecycle}
+mkdir -p "$gen"
+gen=$(cd "$gen" && pwd)
+
+rm -rf "$gen/lifecycle" "$gen/proto"
+mkdir -p "$gen/lifecycle" "$docs"
+for spec in spec/*.rl; do
+	/usr/bin/python3 tools/gen-lifecycle.py "$spec" "$gen" "$docs"
+done
+
+protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
+if [ -n "$protos" ]; then
+	mkdir -p "$gen/proto"
+	(cd proto && protoc-c --c_out="$gen/proto" $protos)
+fi
