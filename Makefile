@@ -50,6 +50,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(MODEL_SRCS)) 
               $(BUILD)/tests/crash/crash_driver $(BUILD)/tests/bench/bench_core
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
+.SECONDARY:
 .PHONY: all deps gen check-gen test test-run bench-core install uninstall clean
 all: $(BINS) $(LIB)
 

@@ -18,7 +18,10 @@ for spec in spec/*.rl; do
 	/usr/bin/python3 tools/gen-lifecycle.py "$spec" "$gen" "$docs"
 done
 
-protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
+protos=
+if [ -d proto ]; then
+	protos=$(cd proto && find . -name '*.proto' | sed 's|^\./||' | sort)
+fi
 if [ -n "$protos" ]; then
 	mkdir -p "$gen/proto"
 	(cd proto && protoc-c --c_out="$gen/proto" $protos)
