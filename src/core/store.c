@@ -111,12 +111,21 @@ static int db_fail(struct wr_store *s, struct wr_error *err, int rc, const char 
 {
 	/* errmsg describes the connection's latest error; if that is not rc
 	 * (rc came from elsewhere), the generic text for rc is more honest. */
-	const char *msg = (sqlite3_errcode(s->db) & 0xff) == (rc & 0xff) ? sqlite3_errmsg(s->db)
-									 : sqlite3_errstr(rc);
+	bool ours = (sqlite3_errcode(s->db) & 0xff) == (rc & 0xff);
+	char msg[256];
+	snprintf(msg, sizeof msg, "%s", ours ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	/* For I/O-level failures the OS error is what the operator needs
+	 * ("disk I/O error" alone does not say EIO from ENOSPC from EFBIG). */
+	int sys = ours ? sqlite3_system_errno(s->db) : 0;
+	if (sys && ((rc & 0xff) == SQLITE_IOERR || (rc & 0xff) == SQLITE_FULL ||
+		    (rc & 0xff) == SQLITE_CANTOPEN)) {
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, " (%s)", strerror(sys));
+	}
 	switch (rc & 0xff) {
 	case SQLITE_FULL:
-		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "database %s is full while %s: %s",
-				    s->path, what, msg);
+		return wr_error_set(err, WR_RESOURCE_EXHAUSTED,
+				    "no space for database %s while %s: %s", s->path, what, msg);
 	case SQLITE_NOMEM:
 		return wr_error_set(err, WR_RESOURCE_EXHAUSTED,
 				    "out of memory on database %s while %s: %s", s->path, what, msg);
@@ -399,8 +408,16 @@ static int check_readable(struct wr_store *s, struct wr_error *err)
 	snprintf(first, sizeof first, "%s", col_str(st, 0));
 	sqlite3_finalize(st);
 	if (strcmp(first, "ok") != 0) {
+		/* The first report reads "*** in database main ***\nPage 4: ...":
+		 * drop the banner and keep the message on one line. */
+		static const char banner[] = "*** in database main ***\n";
+		const char *p = strncmp(first, banner, sizeof banner - 1) ? first
+									 : first + sizeof banner - 1;
 		char why[300];
-		snprintf(why, sizeof why, "quick_check: %s", first);
+		snprintf(why, sizeof why, "quick_check: %s", p);
+		for (char *c = why; *c; c++)
+			if (*c == '\n')
+				*c = ' ';
 		return corrupt_at_open(s, err, why);
 	}
 	return 0;
