@@ -160,44 +160,8 @@ static int run(int cs, int event, int *act, int *to)
 	return cs;
 }}
 
-/* Ragel's state number for each named state, found once by walking the
- * machine from its start and noting which in_<state> action each edge runs. */
-static int cs_of[{up}_N_STATES];
-
-static void map_states(void)
-{{
-	static bool mapped;
-	if (mapped)
-		return;
-	mapped = true;
-	for (int s = 0; s < {up}_N_STATES; s++)
-		cs_of[s] = -1;
-	cs_of[{S['absent']}] = {name}_start;
-	for (bool grew = true; grew;) {{
-		grew = false;
-		for (int s = 0; s < {up}_N_STATES; s++) {{
-			if (cs_of[s] < 0)
-				continue;
-			for (int ev = 1; ev < {up}_N_EVENTS; ev++) {{
-				int act, to, cs = run(cs_of[s], ev, &act, &to);
-				if (cs != {name}_error && to >= 0 && cs_of[to] < 0) {{
-					cs_of[to] = cs;
-					grew = true;
-				}}
-			}}
-		}}
-	}}
-}}
-
-static int step(int state, int event, int *action, int *to)
-{{
-	map_states();
-	if (state < 0 || state >= {up}_N_STATES || event <= 0 || event >= {up}_N_EVENTS ||
-	    cs_of[state] < 0)
-		return -1;
-	int cs = run(cs_of[state], event, action, to);
-	return cs == {name}_error || *to < 0 ? -1 : 0;
-}}
+/* Filled by wr_lc_step() on first use (src/core/lifecycle.c). */
+static int cs_of[{up}_N_STATES] = {{ -1 }};
 """
     rl = os.path.join(tmp, f"{name}.rl")
     open(rl, "w").write(host)
@@ -221,7 +185,7 @@ static int step(int state, int event, int *action, int *to)
              "\t.state_names = state_names,", "\t.event_names = event_names,", "\t.action_names = action_names,",
              "\t.transient = transient,", "\t.terminal = terminal,",
              f"\t.initial = {S['absent']},", f"\t.ev_done = {E['Done']},", f"\t.ev_failed = {E['Failed']},",
-             "\t.step = step,", "\t.model = model,", f"\t.n_model = {len(spec['trans'])},", "};", ""]
+             "\t.run = run,", f"\t.start_cs = {name}_start,", f"\t.error_cs = {name}_error,", "\t.cs_of = cs_of,", "\t.model = model,", f"\t.n_model = {len(spec['trans'])},", "};", ""]
     head = f"/* gen/lifecycle/{name}.c — GENERATED from spec/{name}.rl by tools/gen-lifecycle.py\n" \
            f" * (machine compiled by ragel -T0); do not edit. */\n"
     open(path, "w").write(head + machine_c + "\n" + "\n".join(tail))

@@ -220,44 +220,8 @@ _again:
 	return cs;
 }
 
-/* Ragel's state number for each named state, found once by walking the
- * machine from its start and noting which in_<state> action each edge runs. */
-static int cs_of[EXEC_N_STATES];
-
-static void map_states(void)
-{
-	static bool mapped;
-	if (mapped)
-		return;
-	mapped = true;
-	for (int s = 0; s < EXEC_N_STATES; s++)
-		cs_of[s] = -1;
-	cs_of[EXEC_S_ABSENT] = exec_start;
-	for (bool grew = true; grew;) {
-		grew = false;
-		for (int s = 0; s < EXEC_N_STATES; s++) {
-			if (cs_of[s] < 0)
-				continue;
-			for (int ev = 1; ev < EXEC_N_EVENTS; ev++) {
-				int act, to, cs = run(cs_of[s], ev, &act, &to);
-				if (cs != exec_error && to >= 0 && cs_of[to] < 0) {
-					cs_of[to] = cs;
-					grew = true;
-				}
-			}
-		}
-	}
-}
-
-static int step(int state, int event, int *action, int *to)
-{
-	map_states();
-	if (state < 0 || state >= EXEC_N_STATES || event <= 0 || event >= EXEC_N_EVENTS ||
-	    cs_of[state] < 0)
-		return -1;
-	int cs = run(cs_of[state], event, action, to);
-	return cs == exec_error || *to < 0 ? -1 : 0;
-}
+/* Filled by wr_lc_step() on first use (src/core/lifecycle.c). */
+static int cs_of[EXEC_N_STATES] = { -1 };
 
 static const char *const state_names[] = {"absent", "creating", "created", "starting", "running", "exited", "deleting", "deleted"};
 static const char *const event_names[] = {"(none)", "Create", "Start", "Kill", "Delete", "Exit", "Lost", "Done", "Failed"};
@@ -295,7 +259,10 @@ const struct wr_lifecycle wr_lifecycle_exec = {
 	.initial = EXEC_S_ABSENT,
 	.ev_done = EXEC_E_DONE,
 	.ev_failed = EXEC_E_FAILED,
-	.step = step,
+	.run = run,
+	.start_cs = exec_start,
+	.error_cs = exec_error,
+	.cs_of = cs_of,
 	.model = model,
 	.n_model = 13,
 };

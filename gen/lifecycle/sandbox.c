@@ -233,44 +233,8 @@ _again:
 	return cs;
 }
 
-/* Ragel's state number for each named state, found once by walking the
- * machine from its start and noting which in_<state> action each edge runs. */
-static int cs_of[SANDBOX_N_STATES];
-
-static void map_states(void)
-{
-	static bool mapped;
-	if (mapped)
-		return;
-	mapped = true;
-	for (int s = 0; s < SANDBOX_N_STATES; s++)
-		cs_of[s] = -1;
-	cs_of[SANDBOX_S_ABSENT] = sandbox_start;
-	for (bool grew = true; grew;) {
-		grew = false;
-		for (int s = 0; s < SANDBOX_N_STATES; s++) {
-			if (cs_of[s] < 0)
-				continue;
-			for (int ev = 1; ev < SANDBOX_N_EVENTS; ev++) {
-				int act, to, cs = run(cs_of[s], ev, &act, &to);
-				if (cs != sandbox_error && to >= 0 && cs_of[to] < 0) {
-					cs_of[to] = cs;
-					grew = true;
-				}
-			}
-		}
-	}
-}
-
-static int step(int state, int event, int *action, int *to)
-{
-	map_states();
-	if (state < 0 || state >= SANDBOX_N_STATES || event <= 0 || event >= SANDBOX_N_EVENTS ||
-	    cs_of[state] < 0)
-		return -1;
-	int cs = run(cs_of[state], event, action, to);
-	return cs == sandbox_error || *to < 0 ? -1 : 0;
-}
+/* Filled by wr_lc_step() on first use (src/core/lifecycle.c). */
+static int cs_of[SANDBOX_N_STATES] = { -1 };
 
 static const char *const state_names[] = {"absent", "creating", "created", "starting", "ready", "stopping", "stopped", "deleting", "failed", "deleted"};
 static const char *const event_names[] = {"(none)", "Create", "Start", "Stop", "Wait", "Shutdown", "Exit", "Lost", "Done", "Failed"};
@@ -320,7 +284,10 @@ const struct wr_lifecycle wr_lifecycle_sandbox = {
 	.initial = SANDBOX_S_ABSENT,
 	.ev_done = SANDBOX_E_DONE,
 	.ev_failed = SANDBOX_E_FAILED,
-	.step = step,
+	.run = run,
+	.start_cs = sandbox_start,
+	.error_cs = sandbox_error,
+	.cs_of = cs_of,
 	.model = model,
 	.n_model = 25,
 };

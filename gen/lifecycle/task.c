@@ -250,44 +250,8 @@ _again:
 	return cs;
 }
 
-/* Ragel's state number for each named state, found once by walking the
- * machine from its start and noting which in_<state> action each edge runs. */
-static int cs_of[TASK_N_STATES];
-
-static void map_states(void)
-{
-	static bool mapped;
-	if (mapped)
-		return;
-	mapped = true;
-	for (int s = 0; s < TASK_N_STATES; s++)
-		cs_of[s] = -1;
-	cs_of[TASK_S_ABSENT] = task_start;
-	for (bool grew = true; grew;) {
-		grew = false;
-		for (int s = 0; s < TASK_N_STATES; s++) {
-			if (cs_of[s] < 0)
-				continue;
-			for (int ev = 1; ev < TASK_N_EVENTS; ev++) {
-				int act, to, cs = run(cs_of[s], ev, &act, &to);
-				if (cs != task_error && to >= 0 && cs_of[to] < 0) {
-					cs_of[to] = cs;
-					grew = true;
-				}
-			}
-		}
-	}
-}
-
-static int step(int state, int event, int *action, int *to)
-{
-	map_states();
-	if (state < 0 || state >= TASK_N_STATES || event <= 0 || event >= TASK_N_EVENTS ||
-	    cs_of[state] < 0)
-		return -1;
-	int cs = run(cs_of[state], event, action, to);
-	return cs == task_error || *to < 0 ? -1 : 0;
-}
+/* Filled by wr_lc_step() on first use (src/core/lifecycle.c). */
+static int cs_of[TASK_N_STATES] = { -1 };
 
 static const char *const state_names[] = {"absent", "creating", "created", "starting", "running", "pausing", "paused", "resuming", "stopped", "deleting", "deleted"};
 static const char *const event_names[] = {"(none)", "Create", "Start", "Kill", "Pause", "Resume", "Update", "Delete", "Exit", "Lost", "Done", "Failed"};
@@ -339,7 +303,10 @@ const struct wr_lifecycle wr_lifecycle_task = {
 	.initial = TASK_S_ABSENT,
 	.ev_done = TASK_E_DONE,
 	.ev_failed = TASK_E_FAILED,
-	.step = step,
+	.run = run,
+	.start_cs = task_start,
+	.error_cs = task_error,
+	.cs_of = cs_of,
 	.model = model,
 	.n_model = 27,
 };

@@ -139,7 +139,7 @@ bool wr_engine_pending(const struct wr_engine *e)
 bool wr_engine_allows(const struct wr_object *o, int event)
 {
 	int act, to;
-	return wr_lifecycle_of(o->kind)->step(o->state, event, &act, &to) == 0;
+	return wr_lc_step(wr_lifecycle_of(o->kind), o->state, event, &act, &to) == 0;
 }
 
 /* ---- decide ---------------------------------------------------------------- */
@@ -171,7 +171,7 @@ static void decide(struct wr_engine *e, struct op *op)
 	struct wr_object *o = op->o;
 	int to;
 	if (op->event <= 0 || op->event >= lc->n_events ||
-	    lc->step(o->state, op->event, &op->action, &to) < 0) {
+	    wr_lc_step(lc, o->state, op->event, &op->action, &to) < 0) {
 		wr_error_set(&op->result, WR_FAILED_PRECONDITION,
 			     "%s %s is %s: %s is not allowed in that state", kind, o->id,
 			     lc->state_names[o->state],
@@ -277,7 +277,7 @@ int wr_engine_outcome_state(const struct wr_object *o, int mid, bool ok)
 	int act, to;
 	if (!lc->transient[mid])
 		return mid;
-	if (lc->step(mid, ok ? lc->ev_done : lc->ev_failed, &act, &to) < 0)
+	if (wr_lc_step(lc, mid, ok ? lc->ev_done : lc->ev_failed, &act, &to) < 0)
 		return mid; /* the generator guarantees both exist */
 	return to;
 }

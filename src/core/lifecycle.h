@@ -31,15 +31,22 @@ struct wr_lifecycle {
 	const bool *terminal;               /* no way out but idempotent self-loops */
 	int initial;                        /* the "absent" pseudo-state */
 	int ev_done, ev_failed;             /* outcome events of this chart */
-	/* Run the compiled machine: 0 and (action, to) if `event` is legal in
-	 * `state`, -1 if the chart forbids it. */
-	int (*step)(int state, int event, int *action, int *to);
+	/* Ragel's compiled machine over one event symbol from Ragel state cs;
+	 * returns the new Ragel state and the action/entered state it ran.
+	 * Use wr_lc_step(), which maps named states onto Ragel's. */
+	int (*run)(int cs, int event, int *action, int *to);
+	int start_cs, error_cs;
+	int *cs_of;                         /* per named state; filled on first use */
 	const struct wr_transition *model;  /* every transition of the chart */
 	int n_model;
 };
 
 /* The chart of each kind of object (enum wr_kind in object.h). */
 const struct wr_lifecycle *wr_lifecycle_of(int kind);
+
+/* Consult the compiled machine: 0 and (action, to) if `event` is legal in
+ * `state`, -1 if the chart forbids it. */
+int wr_lc_step(const struct wr_lifecycle *lc, int state, int event, int *action, int *to);
 
 /* Name lookups; -1 when unknown (used when reading the journal back). */
 int wr_lc_state_by_name(const struct wr_lifecycle *lc, const char *name);

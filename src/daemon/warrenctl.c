@@ -24,7 +24,7 @@ static void print_lifecycle(const struct wr_lifecycle *lc)
 			if (t->from != s)
 				continue;
 			int act, to;
-			if (lc->step(s, t->event, &act, &to) < 0)
+			if (wr_lc_step(lc, s, t->event, &act, &to) < 0)
 				continue; /* cannot happen: test_model checks agreement */
 			printf("    %-9s -> %-9s%s%s\n", lc->event_names[t->event], lc->state_names[to],
 			       act >= 0 ? " runs " : "", act >= 0 ? lc->action_names[act] : "");

@@ -98,7 +98,7 @@ static void check_agreement(const struct wr_lifecycle *lc)
 	for (int s = 0; s < lc->n_states; s++) {
 		for (int ev = 1; ev < lc->n_events; ev++) {
 			int act = -2, to = -2;
-			int rc = lc->step(s, ev, &act, &to);
+			int rc = wr_lc_step(lc, s, ev, &act, &to);
 			const struct wr_transition *t = model_find(lc, s, ev);
 			if (!t) {
 				if (rc == 0)
@@ -127,7 +127,7 @@ static void replay(struct run *r, const struct edge *path, int n)
 	for (int i = 0; i < n; i++) {
 		const struct edge *st = &path[i];
 		int act, mid;
-		assert_int_equal(lc->step(state, st->event, &act, &mid), 0);
+		assert_int_equal(wr_lc_step(lc, state, st->event, &act, &mid), 0);
 		const char *aname = act >= 0 ? lc->action_names[act] : NULL;
 		if (aname)
 			wr_fake_fail(r->h.fake, r->kind, aname, WR_INTERNAL, st->fail ? 1 : 0);
@@ -214,7 +214,7 @@ static void walk(struct run *r, struct edge *path, int n, int state)
 		return;
 	for (int ev = 1; ev < lc->n_events; ev++) {
 		int act, mid;
-		if (is_outcome(lc, ev) || lc->step(state, ev, &act, &mid) < 0)
+		if (is_outcome(lc, ev) || wr_lc_step(lc, state, ev, &act, &mid) < 0)
 			continue;
 		for (int f = 0; f < (act >= 0 ? 2 : 1); f++) {
 			path[n] = (struct edge){ ev, f == 1 };
