@@ -6,6 +6,7 @@
 #   make gen           regenerate gen/ from spec/ and proto/
 #   make check-gen     fail if gen/ differs from a fresh regeneration
 #   make bench-core    lifecycle engine throughput and journal latency
+#   make fuzz          libFuzzer over ttrpc frame/request decoding (FUZZ_TIME=60 s)
 #   make install PREFIX=/usr/local DESTDIR=
 #
 # Layout conventions (so new files need no Makefile edit):
@@ -84,6 +85,7 @@ check-gen:
 test:
 	tools/check-gen.sh
 	$(MAKE) BUILD=build/asan SANITIZE=1 test-run
+	$(MAKE) fuzz FUZZ_TIME=20
 
 test-run: $(BINS) $(TEST_BINS)
 	tools/run-tests.sh $(BUILD)
@@ -91,6 +93,21 @@ test-run: $(BINS) $(TEST_BINS)
 bench-core:
 	$(MAKE) BUILD=build $(BUILD)/tests/bench/bench_core
 	build/tests/bench/bench_core
+
+# ---- fuzzing (clang + libFuzzer; Debian: libclang-rt-14-dev) ---------------
+FUZZ_CC   ?= clang
+FUZZ_TIME ?= 60
+.PHONY: fuzz
+fuzz: build/fuzz/fuzz_ttrpc
+	@mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_ttrpc -max_total_time=$(FUZZ_TIME) -print_final_stats=1 build/fuzz/corpus tests/fuzz/corpus
+
+build/fuzz/fuzz_ttrpc: tests/fuzz/fuzz_ttrpc.c src/ttrpc/frame.c src/ttrpc/frame.h src/core/error.c gen/proto/ttrpc/ttrpc.pb-c.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-D_GNU_SOURCE -Isrc -Igen -Igen/proto -I. \
+		tests/fuzz/fuzz_ttrpc.c src/ttrpc/frame.c src/core/error.c gen/proto/ttrpc/ttrpc.pb-c.c \
+		$$(pkg-config --cflags --libs libprotobuf-c) -o $@
 
 # ---- install ---------------------------------------------------------------
 install: all
