@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/engine.h"
+#include "tests/support/harness.h"
 #include "lifecycle/task.h"
 
 static int nothing(struct wr_backend *b, struct wr_object *o, struct json_object *args,
@@ -144,9 +145,7 @@ int main(int argc, char **argv)
 	many(e, 100, 60);
 	many(e, 1000, 10);
 	wr_engine_close(e);
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (argc <= 1 && system(cmd) != 0)
+	if (argc <= 1 && harness_rmrf(dir) < 0)
 		return 1;
 	return 0;
 }

@@ -34,6 +34,7 @@
 
 #include "backends/fake/fake.h"
 #include "core/engine.h"
+#include "tests/support/harness.h"
 
 #define NS "crash"
 
@@ -289,14 +290,6 @@ static int spawn(const char *self, const char *mode, const char *dir, const char
 	return st;
 }
 
-static void rmrf(const char *dir)
-{
-	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "crash_driver: cannot remove %s\n", dir);
-}
-
 static int cmd_test(const char *self)
 {
 	char base[] = "/tmp/warren-crash-XXXXXX", dir[600], out[700];
@@ -310,7 +303,8 @@ static int cmd_test(const char *self)
 	int st = spawn(self, "run", dir, NULL, true, out);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "crash_driver: the clean run failed (status %d)\n", st);
-		rmrf(base);
+		if (harness_rmrf(base) < 0)
+			fprintf(stderr, "crash_driver: cannot remove %s\n", base);
 		return 1;
 	}
 	FILE *f = fopen(out, "r");
@@ -349,7 +343,8 @@ static int cmd_test(const char *self)
 		lost += l > 0 ? l : 0;
 		leaked += x > 0 ? x : 0;
 	}
-	rmrf(base);
+	if (harness_rmrf(base) < 0)
+		fprintf(stderr, "crash_driver: cannot remove %s\n", base);
 	printf("crash points: %d, recovered: %d, lost: %d, leaked: %d\n", points, recovered, lost,
 	       leaked);
 	return points > 0 && recovered == points && lost == 0 && leaked == 0 ? 0 : 1;

@@ -9,7 +9,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -26,6 +25,7 @@
 #include "lifecycle/exec.h"
 #include "lifecycle/sandbox.h"
 #include "lifecycle/task.h"
+#include "tests/support/harness.h"
 
 struct fix {
 	char dir[64];
@@ -43,28 +43,10 @@ static int setup(void **state)
 	return 0;
 }
 
-/* The directory is flat: the db, its -wal and -shm, test files. */
-static void rm_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (d) {
-		struct dirent *e;
-		char p[512];
-		while ((e = readdir(d))) {
-			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-				continue;
-			snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-}
-
 static int teardown(void **state)
 {
 	struct fix *f = *state;
-	rm_dir(f->dir);
+	harness_rmrf(f->dir);
 	free(f);
 	return 0;
 }
