@@ -94,7 +94,7 @@ def parse(spec):
             fail(spec, f"{f} --{ev}/{act}--> {to}: an action must enter a transient state or loop")
         elif not act and to in transient:
             fail(spec, f"{f} --{ev}--> {to}: a transient state is entered only by an action")
-    terminal = {s for s in states if s != "absent" and all(t[3] == s and not t[2] for t in outs[s])}
+    terminal = {s for s in states if s != "absent" and not outs[s]}   # final: `zlen`
     return dict(machine=machine, events=events, actions=actions, states=states,
                 trans=trans, transient=transient, terminal=terminal)
 

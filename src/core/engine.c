@@ -170,8 +170,7 @@ static void decide(struct wr_engine *e, struct op *op)
 	}
 	struct wr_object *o = op->o;
 	int to;
-	if (op->event <= 0 || op->event >= lc->n_events ||
-	    wr_lc_step(lc, o->state, op->event, &op->action, &to) < 0) {
+	if (wr_lc_step(lc, o->state, op->event, &op->action, &to) < 0) {
 		wr_error_set(&op->result, WR_FAILED_PRECONDITION,
 			     "%s %s is %s: %s is not allowed in that state", kind, o->id,
 			     lc->state_names[o->state],

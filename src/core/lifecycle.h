@@ -28,7 +28,7 @@ struct wr_lifecycle {
 	const char *const *event_names;
 	const char *const *action_names;
 	const bool *transient;              /* state waits for Done/Failed */
-	const bool *terminal;               /* no way out but idempotent self-loops */
+	const bool *terminal;               /* final: the engine forgets the object */
 	int initial;                        /* the "absent" pseudo-state */
 	int ev_done, ev_failed;             /* outcome events of this chart */
 	/* Ragel's compiled machine over one event symbol from Ragel state cs;
