@@ -13,6 +13,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ttrpc/sock.h"
 #include "ttrpc/wqueue.h"
 
 struct pending {
@@ -141,20 +142,13 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct wr_ttrpc_client *c = w->data;
-	size_t avail;
-	uint8_t *buf = wr_ttrpc_reader_space(&c->rd, &avail);
-	if (!buf) {
-		lost(c);
-		return;
-	}
-	ssize_t n = recv(c->fd, buf, avail, 0);
+	ssize_t n = wr_ttrpc_recv(&c->rd, c->fd);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (n <= 0) {
 		lost(c);
 		return;
 	}
-	wr_ttrpc_reader_commit(&c->rd, (size_t)n);
 	c->busy++;
 	while (c->connected) {
 		struct wr_ttrpc_frame f;
@@ -195,12 +189,9 @@ struct wr_ttrpc_client *wr_ttrpc_client_connect(struct ev_loop *loop, const char
 {
 	if (strncmp(path, "unix://", 7) == 0)
 		path += 7;
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path) {
-		wr_error_set(err, WR_INVALID_ARGUMENT, "ttrpc socket path %s is too long", path);
+	struct sockaddr_un sa;
+	if (wr_ttrpc_unix_addr(path, &sa, err) < 0)
 		return NULL;
-	}
-	strcpy(sa.sun_path, path);
 	struct wr_ttrpc_client *c = calloc(1, sizeof *c);
 	if (!c) {
 		wr_error_set(err, WR_RESOURCE_EXHAUSTED, "ttrpc client: out of memory");

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "ttrpc/frame.h"
+#include "ttrpc/sock.h"
 #include "ttrpc/wqueue.h"
 
 #define WQ_HIGH (8u << 20)   /* stop reading requests while this much is unsent */
@@ -360,18 +361,13 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	(void)loop;
 	(void)revents;
 	struct conn *c = w->data;
-	size_t avail;
-	uint8_t *p = wr_ttrpc_reader_space(&c->rd, &avail);
-	if (!p) {
-		conn_log(c, "out of memory for the read buffer; closing");
-		conn_close(c);
-		return;
-	}
-	ssize_t n = recv(c->fd, p, avail, 0);
+	ssize_t n = wr_ttrpc_recv(&c->rd, c->fd);
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		if (errno != ECONNRESET)
+		if (errno == ENOMEM)
+			conn_log(c, "out of memory for the read buffer; closing");
+		else if (errno != ECONNRESET)
 			conn_log(c, "read: %s; closing", strerror(errno));
 		conn_close(c);
 		return;
@@ -384,7 +380,6 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_close(c);
 		return;
 	}
-	wr_ttrpc_reader_commit(&c->rd, (size_t)n);
 	c->dispatching++;
 	while (!c->closed) {
 		struct wr_ttrpc_frame f;
@@ -498,11 +493,9 @@ static int socket_alive(const struct sockaddr_un *sa)
 
 int wr_ttrpc_server_listen(struct wr_ttrpc_server *s, const char *path, struct wr_error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path)
-		return wr_error_set(err, WR_INVALID_ARGUMENT,
-				"ttrpc socket path %s is longer than %zu bytes", path, sizeof sa.sun_path - 1);
-	strcpy(sa.sun_path, path);
+	struct sockaddr_un sa;
+	if (wr_ttrpc_unix_addr(path, &sa, err) < 0)
+		return -1;
 	struct stat st;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
