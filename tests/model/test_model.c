@@ -276,49 +276,67 @@ static int check_illegal(struct run *r, int *total)
 	return covered;
 }
 
-static void run_kind(enum wr_kind kind)
+/* Fixtures, so the temp directory goes even when an assertion fails. */
+static int setup(void **state)
 {
-	struct run r = { .kind = kind, .lc = wr_lifecycle_of(kind) };
-	const char *d = getenv("WARREN_MODEL_DEPTH");
-	r.depth = d ? atoi(d) : 5;
-	if (r.depth < 1 || r.depth > MAX_DEPTH)
-		r.depth = 5;
-	r.covered = calloc(r.lc->n_model, sizeof *r.covered);
-	harness_init(&r.h, true);
-	harness_open(&r.h);
-
-	check_agreement(r.lc);
-	struct edge path[MAX_DEPTH];
-	walk(&r, path, 0, r.lc->initial);
-	int n_cov = 0;
-	for (int i = 0; i < r.lc->n_model; i++)
-		n_cov += r.covered[i];
-	int total_illegal;
-	int illegal = check_illegal(&r, &total_illegal);
-
-	printf("model %s: transitions %d/%d, illegal pairs %d/%d, paths %ld to depth %d (%ld steps)\n",
-	       r.lc->name, n_cov, r.lc->n_model, illegal, total_illegal, r.paths, r.depth, r.steps);
-	for (int i = 0; i < r.lc->n_model; i++)
-		if (!r.covered[i])
-			printf("  not covered: %s --%s--> %s\n", r.lc->state_names[r.lc->model[i].from],
-			       r.lc->event_names[r.lc->model[i].event], r.lc->state_names[r.lc->model[i].to]);
-	assert_int_equal(n_cov, r.lc->n_model);
-	assert_int_equal(illegal, total_illegal);
-	assert_int_equal(wr_fake_count(r.h.fake), 0);
-	free(r.covered);
-	harness_close(&r.h);
+	struct run *r = calloc(1, sizeof *r);
+	assert_non_null(r);
+	harness_init(&r->h, true);
+	harness_open(&r->h);
+	*state = r;
+	return 0;
 }
 
-static void test_sandbox(void **state) { (void)state; run_kind(WR_KIND_SANDBOX); }
-static void test_task(void **state) { (void)state; run_kind(WR_KIND_TASK); }
-static void test_exec(void **state) { (void)state; run_kind(WR_KIND_EXEC); }
+static int teardown(void **state)
+{
+	struct run *r = *state;
+	harness_close(&r->h);
+	free(r->covered);
+	free(r);
+	return 0;
+}
+
+static void run_kind(struct run *r, enum wr_kind kind)
+{
+	r->kind = kind;
+	r->lc = wr_lifecycle_of(kind);
+	const char *d = getenv("WARREN_MODEL_DEPTH");
+	r->depth = d ? atoi(d) : 5;
+	if (r->depth < 1 || r->depth > MAX_DEPTH)
+		r->depth = 5;
+	r->covered = calloc(r->lc->n_model, sizeof *r->covered);
+	assert_non_null(r->covered);
+
+	check_agreement(r->lc);
+	struct edge path[MAX_DEPTH];
+	walk(r, path, 0, r->lc->initial);
+	int n_cov = 0;
+	for (int i = 0; i < r->lc->n_model; i++)
+		n_cov += r->covered[i];
+	int total_illegal;
+	int illegal = check_illegal(r, &total_illegal);
+
+	printf("model %s: transitions %d/%d, illegal pairs %d/%d, paths %ld to depth %d (%ld steps)\n",
+	       r->lc->name, n_cov, r->lc->n_model, illegal, total_illegal, r->paths, r->depth, r->steps);
+	for (int i = 0; i < r->lc->n_model; i++)
+		if (!r->covered[i])
+			printf("  not covered: %s --%s--> %s\n", r->lc->state_names[r->lc->model[i].from],
+			       r->lc->event_names[r->lc->model[i].event], r->lc->state_names[r->lc->model[i].to]);
+	assert_int_equal(n_cov, r->lc->n_model);
+	assert_int_equal(illegal, total_illegal);
+	assert_int_equal(wr_fake_count(r->h.fake), 0);
+}
+
+static void test_sandbox(void **state) { run_kind(*state, WR_KIND_SANDBOX); }
+static void test_task(void **state) { run_kind(*state, WR_KIND_TASK); }
+static void test_exec(void **state) { run_kind(*state, WR_KIND_EXEC); }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sandbox),
-		cmocka_unit_test(test_task),
-		cmocka_unit_test(test_exec),
+		cmocka_unit_test_setup_teardown(test_sandbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
