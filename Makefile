@@ -26,7 +26,8 @@ CC      ?= cc
 PKGS    := sqlite3 libprotobuf-c json-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
-CPPFLAGS += -D_GNU_SOURCE -Isrc -Igen -Igen/proto -I. $(PKG_CFLAGS)
+# -Ulinux: GNU C predefines `linux`; CRI's PodSandboxConfig has a field of that name
+CPPFLAGS += -D_GNU_SOURCE -Ulinux -Isrc -Igen -Igen/proto -I. $(PKG_CFLAGS)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing
 LDLIBS  += $(PKG_LIBS) -lm

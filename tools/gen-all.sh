@@ -3,6 +3,8 @@
 #
 #   spec/<name>.rl        → gen/lifecycle/<name>.{c,h} + DOCS/<name>.svg  (ragel, graphviz)
 #   proto/**/<file>.proto → gen/proto/**/<file>.pb-c.{c,h}                 (protoc-c)
+#   google/protobuf/{any,empty,timestamp}.proto from /usr/include (libprotobuf-dev)
+#                         → gen/proto/google/protobuf/*.pb-c.{c,h}  (protobuf-c ships none)
 #
 # usage: tools/gen-all.sh GEN_DIR DOCS_DIR   (make gen passes gen docs/lifecycle)
 set -euo pipefail
@@ -24,5 +26,9 @@ if [ -d proto ]; then
 fi
 if [ -n "$protos" ]; then
 	mkdir -p "$gen/proto"
-	(cd proto && protoc-c --c_out="$gen/proto" $protos)
+	# proto/ first, then /usr/include for the well-known types; the three the
+	# containerd protos import are compiled too, since protobuf-c ships no code
+	# for them.
+	wkt="google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto"
+	(cd proto && protoc-c -I. -I/usr/include --c_out="$gen/proto" $protos $wkt)
 fi

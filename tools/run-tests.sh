@@ -2,7 +2,8 @@
 # run-tests.sh — run every test binary of a build and summarise.
 #
 # usage: tools/run-tests.sh BUILD_DIR
-# Runs the cmocka unit and model tests, then the crash test.  Under the
+# Runs the cmocka unit and model tests, the proto compatibility check
+# (tools/check-protos.py), then the crash test.  Under the
 # sanitizer build any ASan/UBSan/LSan report aborts the binary (the Makefile
 # builds with -fno-sanitize-recover=all), which counts as a failure here.
 # Ends with the plain line "N passed, N failed".
@@ -33,6 +34,7 @@ for t in "$build"/tests/unit/test_* "$build"/tests/model/test_*; do
 	[ -x "$t" ] || continue
 	run "$(basename "$t")" "$t"
 done
+run protos /usr/bin/python3 tools/check-protos.py
 run crash "$build/tests/crash/crash_driver" test
 
 echo
