@@ -1,0 +1,184 @@
+/* ns_internal.h — what the files of the ns backend share: the backend's
+ * private state and the helpers each file exports to the others.  Nothing
+ * here is for use outside backends/ns/. */
+#ifndef WR_BACKEND_NS_INTERNAL_H
+#define WR_BACKEND_NS_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "backends/ns/ns.h"
+
+struct json_object;
+
+#define WR_NS_PATH 4096
+
+struct wr_ns {
+	char *state_dir;
+	char *runtime_name;  /* as configured ("runc", "/usr/sbin/runc") */
+	char *runtime;       /* resolved absolute path */
+	char *runtime_root;  /* --root */
+	char *sandboxes;     /* <state_dir>/sandboxes */
+	char *log_path;      /* <state_dir>/runtime-log.json, the runtime's --log */
+	int private_done;    /* sandboxes/ made a private mount by this process */
+};
+
+static inline struct wr_ns *wr_ns_of(struct wr_backend *b)
+{
+	return b->priv;
+}
+
+/* ---- ns.c: config and object plumbing ------------------------------------------ */
+
+/* The runtime binary is still there and executable (else FailedPrecondition
+ * naming it; `what` names the object, e.g. "task c1"). */
+int wr_ns_check_runtime(const struct wr_ns *ns, const char *what, struct wr_error *err);
+/* Parse o->spec (must be a JSON object). */
+int wr_ns_parse_spec(const struct wr_object *o, struct json_object **out, struct wr_error *err);
+/* String member, "" when absent or not a string. */
+const char *wr_ns_str(struct json_object *obj, const char *key);
+/* Boolean member, 0 when absent. */
+int wr_ns_bool(struct json_object *obj, const char *key);
+/* Replace o->bstate with the JSON text of `st` (not consumed). */
+int wr_ns_set_bstate(struct wr_object *o, struct json_object *st, struct wr_error *err);
+
+/* ---- ns_util.c: paths, files, /proc ------------------------------------------- */
+
+/* snprintf into buf; InvalidArgument when it does not fit. */
+int wr_ns_pathf(char *buf, size_t n, struct wr_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* An identifier usable as one path component ([^/], not "." or ".."). */
+int wr_ns_valid_name(const char *s);
+int wr_ns_mkdir_p(const char *path, mode_t mode, struct wr_error *err);
+/* Write a whole file atomically (temp file + rename). */
+int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
+		     struct wr_error *err);
+/* Read a whole file (NUL-terminated); -1 with errno. */
+int wr_ns_read_file(const char *path, char **out, size_t *len);
+/* Remove a directory tree without crossing into mounts; missing is fine. */
+int wr_ns_rmrf(const char *path, struct wr_error *err);
+/* A pid file's pid; -1 with errno when missing or malformed. */
+pid_t wr_ns_read_pidfile(const char *path);
+/* /proc/<pid>/stat: start time (clock ticks since boot) and state letter.
+ * Returns 0 when the process is gone. */
+uint64_t wr_ns_proc_start(pid_t pid, char *state);
+
+enum wr_ns_proc { WR_NS_PROC_GONE, WR_NS_PROC_ZOMBIE, WR_NS_PROC_ALIVE };
+/* Is `pid` still the process that had `start` (0: do not compare)? */
+enum wr_ns_proc wr_ns_proc_check(pid_t pid, uint64_t start);
+
+/* ---- ns_mount.c: mounts ------------------------------------------------------- */
+
+/* 1 when path is the root of a mount, 0 when not (or missing), -1 on error. */
+int wr_ns_is_mountpoint(const char *path);
+/* Unmount every mount stacked on path (lazily); not mounted is fine. */
+int wr_ns_unmount_all(const char *path, struct wr_error *err);
+/* Make dir a private mount (bind it onto itself first when it is not a mount). */
+int wr_ns_make_private(const char *dir, struct wr_error *err);
+/* Undo wr_ns_make_private once no sandbox is left under it. */
+void wr_ns_release_private(struct wr_ns *ns);
+/* Mount containerd-style rootfs mounts ([{type,source,target,options}]) onto
+ * rootfs, in order; on failure everything mounted is undone. */
+int wr_ns_mount_rootfs(struct json_object *mounts, const char *rootfs, struct wr_error *err);
+/* A tmpfs for /dev/shm: size=64m, mode 1777, nosuid,nodev,noexec. */
+int wr_ns_mount_shm(const char *dir, struct wr_error *err);
+
+/* ---- nsfile.c: namespace files ------------------------------------------------ */
+
+struct wr_ns_nsfiles {
+	const char *ipc;      /* bind a new ipc namespace here, or NULL */
+	const char *uts;      /* bind a new uts namespace here, or NULL */
+	const char *net;      /* bind a new network namespace (lo up) here, or NULL */
+	const char *hostname; /* set in the new uts namespace */
+};
+/* Make the requested namespaces in a short-lived child and bind-mount them
+ * onto (new, empty) files.  A file that already holds a namespace of the
+ * right type is kept.  On failure the files made here are removed. */
+int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err);
+/* 1 when path is a bind-mounted namespace of type nstype (CLONE_NEW*). */
+int wr_ns_nsfile_is(const char *path, int nstype);
+/* Unmount and unlink; missing is fine. */
+int wr_ns_nsfile_remove(const char *path, struct wr_error *err);
+
+/* ---- stdio.c: the process's stdio --------------------------------------------- */
+
+struct wr_ns_stdio {
+	int fd[3]; /* all >= 3, close-on-exec; -1 when not open */
+};
+/* Open stdin (FIFO, read side) and stdout/stderr (FIFOs, write side; the
+ * reader is containerd, already there); "" → /dev/null. */
+int wr_ns_stdio_open(struct wr_ns_stdio *s, const char *in, const char *out, const char *errp,
+		     struct wr_error *err);
+void wr_ns_stdio_close(struct wr_ns_stdio *s);
+
+/* ---- ns_runc.c: running the OCI runtime --------------------------------------- */
+
+/* Run `<runtime> --root R --log L --log-format json <args...>` and wait for
+ * exactly that process.  stdio: fds for 0,1,2 (NULL → /dev/null).  out: when
+ * non-NULL, stdout is captured into a malloc'd string.  On a non-zero exit,
+ * err carries the runtime's own message ("runc create: ..."), prefixed with
+ * `what` (e.g. "task c1"); NotFound when the container does not exist. */
+int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args,
+	       const int *stdio, char **out, struct wr_error *err);
+/* The runtime has state for container id (its state directory exists). */
+int wr_ns_runc_has(const struct wr_ns *ns, const char *id);
+/* `runc state id`: status ("created", "running", "paused", "stopped") and
+ * init pid.  Returns 1 when found, 0 when the container does not exist, -1 on
+ * error. */
+int wr_ns_runc_state(const struct wr_ns *ns, const char *id, char *status, size_t n,
+		     pid_t *pid, struct wr_error *err);
+
+/* ---- ns_spec.c: config.json of a container in a sandbox ----------------------- */
+
+/* Rewrite <bundle>/config.json (the original is kept as config.json.orig and
+ * is always the input, so this can run again): join the sandbox's namespaces,
+ * mount its hostname/hosts/resolv.conf/shm, drop a negative oomScoreAdj.
+ * sandbox: the sandbox's sandbox.json, or NULL for a standalone container. */
+int wr_ns_spec_rewrite(const char *bundle, struct json_object *sandbox, struct wr_error *err);
+/* Put config.json.orig back as config.json; nothing to do is fine. */
+int wr_ns_spec_restore(const char *bundle, struct wr_error *err);
+
+/* ---- per-kind actions (ns_sandbox.c, ns_task.c, ns_exec.c) -------------------- */
+
+typedef int wr_ns_action(struct wr_backend *b, struct wr_object *o, struct json_object *args,
+			 struct wr_error *err);
+
+wr_ns_action wr_ns_sandbox_create, wr_ns_sandbox_start, wr_ns_sandbox_stop, wr_ns_sandbox_delete;
+wr_ns_action wr_ns_task_create, wr_ns_task_start, wr_ns_task_kill, wr_ns_task_pause,
+	wr_ns_task_resume, wr_ns_task_delete;
+wr_ns_action wr_ns_exec_create, wr_ns_exec_start, wr_ns_exec_kill, wr_ns_exec_delete;
+
+int wr_ns_sandbox_status(struct wr_backend *b, struct wr_object *sb, struct json_object **info,
+			 struct wr_error *err);
+int wr_ns_task_pids(struct wr_backend *b, struct wr_object *t, pid_t **pids, size_t *n,
+		    struct wr_error *err);
+
+/* The sandbox.json of sandbox (ns, id) of this backend; NULL when none
+ * (errno ENOENT) or unreadable. */
+struct json_object *wr_ns_sandbox_load(const struct wr_ns *ns, const char *nsname,
+				       const char *id);
+
+/* Recovery, by action name (see backend.h for the meaning of the result). */
+int wr_ns_sandbox_probe(struct wr_backend *b, struct wr_object *o, const char *action,
+			struct json_object *args, struct wr_error *err);
+int wr_ns_task_probe(struct wr_backend *b, struct wr_object *o, const char *action,
+		     struct json_object *args, struct wr_error *err);
+int wr_ns_exec_probe(struct wr_backend *b, struct wr_object *o, const char *action,
+		     struct json_object *args, struct wr_error *err);
+int wr_ns_sandbox_observe(struct wr_backend *b, struct wr_object *o, struct wr_observation *obs,
+			  struct wr_error *err);
+int wr_ns_task_observe(struct wr_backend *b, struct wr_object *o, struct wr_observation *obs,
+		       struct wr_error *err);
+int wr_ns_exec_observe(struct wr_backend *b, struct wr_object *o, struct wr_observation *obs,
+		       struct wr_error *err);
+
+/* The start time recorded in o->bstate ("start_time"), 0 when none. */
+uint64_t wr_ns_recorded_start(const struct wr_object *o);
+/* Signal a process we recorded (pid + start time in bstate): ESRCH, a
+ * reused pid or a zombie count as success (it is gone). */
+int wr_ns_signal(const struct wr_object *o, int sig, struct wr_error *err);
+/* The signal number of kill args {"signal":N,"all":bool}; InvalidArgument. */
+int wr_ns_kill_args(struct json_object *args, int *sig, int *all, struct wr_error *err);
+
+#endif

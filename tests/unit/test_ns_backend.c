@@ -1,0 +1,1245 @@
+/* test_ns_backend.c — the ns backend (backends/ns/) against the real kernel
+ * and runc: sandboxes made of namespace files, containers joined to them,
+ * exec, kill, pause, bad input, recovery probes.  Actions are called
+ * directly on objects from wr_object_new, no engine.
+ *
+ * Needs root and runc; skipped otherwise.  The test process is a child
+ * subreaper, as warrend is, so container processes become its children and
+ * their exit statuses are collected with waitpid on their exact pids.
+ *
+ * Every test runs in a fixture that owns a temp directory (state dir, busybox
+ * image, bundles, a network namespace file) and undoes everything in the
+ * teardown, even after a failed assertion: runc containers it created, the
+ * processes it started (by pid), every mount under the directory, the
+ * cgroups runc made (/warren-test-<pid>/<id> in each hierarchy).  A crash
+ * skips teardowns (a sanitizer abort), so main runs the tests in a forked
+ * child and, when it ends, sweeps what that child could have left. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <linux/magic.h>
+#include <linux/nsfs.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backends/ns/ns.h"
+#include "core/lifecycle.h"
+#include "tests/support/harness.h"
+
+#define MAX_TRACK 32
+#define WAIT_MS 20000
+
+struct fx {
+	char dir[64];        /* /tmp/test_ns.<pid>.XXXXXX */
+	char state[128];     /* backend state dir */
+	char runc_root[160]; /* <state>/runc */
+	char image[128];     /* a busybox rootfs */
+	char netns[128];     /* a network namespace file we made */
+	char cgparent[64];   /* warren-test-<pid> */
+	struct wr_backend *b;
+	pid_t pids[MAX_TRACK]; /* processes we started and must reap */
+	int npids;
+	struct wr_object *objs[MAX_TRACK];
+	int nobjs;
+};
+
+static const char *runc_path(void)
+{
+	static const char *const cands[] = { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc",
+					     "/usr/local/bin/runc" };
+	for (size_t i = 0; i < sizeof cands / sizeof cands[0]; i++)
+		if (access(cands[i], X_OK) == 0)
+			return cands[i];
+	return NULL;
+}
+
+/* ---- small helpers --------------------------------------------------------------- */
+
+/* Run argv with stdio on /dev/null; wait for exactly that pid. */
+static int run(const char *const *argv)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int st;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void write_str(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(s, f);
+	fclose(f);
+}
+
+static char *read_str(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 65536);
+	size_t n = fread(buf, 1, 65535, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* Mount points at or below prefix, from /proc/self/mountinfo (unescaped). */
+static int mounts_under(const char *prefix, char out[][512], int max)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096];
+	int n = 0;
+	size_t pl = strlen(prefix);
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f)) {
+		char *p = line;
+		for (int i = 0; i < 4 && p; i++) {
+			p = strchr(p, ' ');
+			if (p)
+				p++;
+		}
+		if (!p)
+			continue;
+		char mp[512];
+		size_t k = 0;
+		for (; *p && *p != ' ' && k < sizeof mp - 1; p++) {
+			if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7') {
+				mp[k++] = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+				p += 3;
+			} else {
+				mp[k++] = *p;
+			}
+		}
+		mp[k] = '\0';
+		if (strncmp(mp, prefix, pl) == 0 && (mp[pl] == '\0' || mp[pl] == '/')) {
+			if (out && n < max)
+				snprintf(out[n], 512, "%s", mp);
+			n++;
+		}
+	}
+	fclose(f);
+	return n;
+}
+
+static int is_mounted(const char *path)
+{
+	char m[64][512];
+	int n = mounts_under(path, m, 64);
+	for (int i = 0; i < n && i < 64; i++)
+		if (strcmp(m[i], path) == 0)
+			return 1;
+	return 0;
+}
+
+static uint64_t ns_inode_of_pid(pid_t pid, const char *type)
+{
+	char path[64], link[128];
+	snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)pid, type);
+	ssize_t n = readlink(path, link, sizeof link - 1);
+	if (n < 0)
+		return 0;
+	link[n] = '\0';
+	char *b = strchr(link, '[');
+	return b ? strtoull(b + 1, NULL, 10) : 0;
+}
+
+static uint64_t inode_of(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
+}
+
+static int nstype_of(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int t = ioctl(fd, NS_GET_NSTYPE);
+	close(fd);
+	return t;
+}
+
+/* In a forked child joined to the namespace file nsfile, read `what`
+ * ("hostname", or "lo": up/down) and return it in out. */
+static void in_ns(const char *nsfile, int nstype, const char *what, char *out, size_t n)
+{
+	int p[2];
+	assert_int_equal(pipe(p), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		char buf[256] = "";
+		int fd = open(nsfile, O_RDONLY);
+		if (fd < 0 || setns(fd, nstype) < 0)
+			_exit(1);
+		if (strcmp(what, "hostname") == 0) {
+			gethostname(buf, sizeof buf - 1);
+		} else if (strcmp(what, "lo") == 0) {
+			struct ifreq ifr;
+			memset(&ifr, 0, sizeof ifr);
+			strcpy(ifr.ifr_name, "lo");
+			int s = socket(AF_INET, SOCK_DGRAM, 0);
+			if (s >= 0 && ioctl(s, SIOCGIFFLAGS, &ifr) == 0)
+				strcpy(buf, (ifr.ifr_flags & IFF_UP) ? "up" : "down");
+		}
+		if (write(p[1], buf, strlen(buf)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(p[1]);
+	ssize_t r = read(p[0], out, n - 1);
+	out[r > 0 ? r : 0] = '\0';
+	close(p[0]);
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A network namespace bound to path (as ip netns add / CNI would make). */
+static void make_netns(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY, 0444);
+	assert_true(fd >= 0);
+	close(fd);
+	int ready[2], hold[2];
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(hold[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	char c = 0;
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	char src[64];
+	snprintf(src, sizeof src, "/proc/%d/ns/net", (int)pid);
+	int rc = c == 'y' ? mount(src, path, NULL, MS_BIND, NULL) : -1;
+	close(hold[1]);
+	close(ready[0]);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(rc, 0);
+}
+
+/* ---- fixture ---------------------------------------------------------------------- */
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	int in = open(from, O_RDONLY), out = open(to, O_WRONLY | O_CREAT | O_TRUNC, mode);
+	assert_true(in >= 0 && out >= 0);
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	close(in);
+	close(out);
+}
+
+static void make_image(const char *root)
+{
+	static const char *const dirs[] = { "", "/bin", "/etc", "/proc", "/sys", "/dev", "/tmp" };
+	static const char *const cmds[] = { "sh", "echo", "sleep", "cat", "hostname", "readlink",
+					    "ls", "head" };
+	char path[512];
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		snprintf(path, sizeof path, "%s%s", root, dirs[i]);
+		assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+	}
+	snprintf(path, sizeof path, "%s/bin/busybox", root);
+	copy_file("/bin/busybox", path, 0755);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		snprintf(path, sizeof path, "%s/bin/%s", root, cmds[i]);
+		assert_int_equal(symlink("busybox", path), 0);
+	}
+}
+
+static int setup(void **state)
+{
+	if (geteuid() != 0 || !runc_path() || access("/bin/busybox", X_OK) != 0) {
+		print_message("test_ns_backend: needs root, runc and /bin/busybox; skipped\n");
+		skip();
+	}
+	struct fx *f = calloc(1, sizeof *f);
+	assert_non_null(f);
+	*state = f;
+	snprintf(f->dir, sizeof f->dir, "/tmp/test_ns.%d.XXXXXX", (int)getpid());
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->state, sizeof f->state, "%s/state", f->dir);
+	snprintf(f->runc_root, sizeof f->runc_root, "%s/runc", f->state);
+	snprintf(f->image, sizeof f->image, "%s/image", f->dir);
+	snprintf(f->netns, sizeof f->netns, "%s/netns", f->dir);
+	snprintf(f->cgparent, sizeof f->cgparent, "warren-test-%d", (int)getpid());
+	make_image(f->image);
+	make_netns(f->netns);
+	struct wr_ns_config cfg = { .state_dir = f->state, .runtime = runc_path() };
+	struct wr_error err = { 0 };
+	f->b = wr_ns_backend_new(&cfg, &err);
+	if (!f->b)
+		fail_msg("wr_ns_backend_new: %s", err.msg);
+	assert_string_equal(f->b->ops->name, "ns");
+	return 0;
+}
+
+/* ---- cleanup: also used by main's guard after a crash of the test process ------- */
+
+/* runc delete --force every container of the runc root under dir (this
+ * kills their processes). */
+static void delete_containers(const char *dir)
+{
+	char root[256];
+	snprintf(root, sizeof root, "%s/state/runc", dir);
+	DIR *d = opendir(root);
+	if (!d || !runc_path()) {
+		if (d)
+			closedir(d);
+		return;
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		const char *argv[] = { runc_path(), "--root", root, "delete", "--force", de->d_name,
+				       NULL };
+		run(argv);
+	}
+	closedir(d);
+}
+
+/* Every mount at or under dir, deepest first. */
+static void unmount_under(const char *dir)
+{
+	for (int round = 0; round < 16; round++) {
+		char m[64][512];
+		int n = mounts_under(dir, m, 64);
+		if (n == 0)
+			break;
+		for (int i = (n < 64 ? n : 64) - 1; i >= 0; i--)
+			umount2(m[i], MNT_DETACH);
+	}
+}
+
+static void remove_cgroup_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	for (struct dirent *c; (c = readdir(d));) {
+		char sub[1024];
+		if (c->d_type != DT_DIR || c->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof sub, "%s/%s", path, c->d_name);
+		rmdir(sub);
+	}
+	closedir(d);
+	rmdir(path);
+}
+
+/* The cgroups runc made for test process `owner`: /warren-test-<owner>/<id>
+ * in every hierarchy (v1 controllers, name=systemd, unified) or in v2's. */
+static void remove_cgroups(pid_t owner)
+{
+	char path[512];
+	snprintf(path, sizeof path, "/sys/fs/cgroup/warren-test-%d", (int)owner);
+	remove_cgroup_tree(path);
+	DIR *top = opendir("/sys/fs/cgroup");
+	for (struct dirent *de; top && (de = readdir(top));) {
+		if (de->d_name[0] == '.' || de->d_type != DT_DIR)
+			continue;
+		snprintf(path, sizeof path, "/sys/fs/cgroup/%s/warren-test-%d", de->d_name, (int)owner);
+		remove_cgroup_tree(path);
+	}
+	if (top)
+		closedir(top);
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	if (!f)
+		return 0;
+	delete_containers(f->dir);
+	/* processes we started: by pid, only while still our unreaped child */
+	for (int i = 0; i < f->npids; i++) {
+		if (f->pids[i] <= 0 || waitpid(f->pids[i], NULL, WNOHANG) != 0)
+			continue;
+		kill(f->pids[i], SIGKILL);
+		for (int t = 0; t < 5000 && waitpid(f->pids[i], NULL, WNOHANG) == 0; t += 10)
+			usleep(10000);
+	}
+	if (f->b)
+		f->b->ops->destroy(f->b);
+	unmount_under(f->dir);
+	remove_cgroups(getpid());
+	for (int i = 0; i < f->nobjs; i++)
+		wr_object_free(f->objs[i]);
+	harness_rmrf(f->dir);
+	free(f);
+	return 0;
+}
+
+static void track_pid(struct fx *f, pid_t pid)
+{
+	assert_true(f->npids < MAX_TRACK);
+	f->pids[f->npids++] = pid;
+}
+
+/* Wait for a process we started; returns its wait status. */
+static int wait_exit(struct fx *f, pid_t pid)
+{
+	int st = 0;
+	for (int t = 0; t < WAIT_MS; t += 10) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid) {
+			for (int i = 0; i < f->npids; i++)
+				if (f->pids[i] == pid)
+					f->pids[i] = 0;
+			return st;
+		}
+		assert_int_equal(r, 0);
+		usleep(10000);
+	}
+	fail_msg("pid %d did not exit in %d ms", (int)pid, WAIT_MS);
+	return -1;
+}
+
+static struct wr_object *obj(struct fx *f, enum wr_kind kind, const char *id, const char *owner,
+			     struct json_object *spec)
+{
+	struct wr_object *o = wr_object_new(kind, "test", id, owner, "ns");
+	assert_non_null(o);
+	assert_true(f->nobjs < MAX_TRACK);
+	f->objs[f->nobjs++] = o;
+	assert_int_equal(wr_object_set(&o->spec, json_object_to_json_string(spec)), 0);
+	json_object_put(spec);
+	return o;
+}
+
+/* A FIFO at <dir>/<name>, its read side open (as containerd would have it). */
+static int fifo(struct fx *f, const char *name, char *path, size_t n)
+{
+	snprintf(path, n, "%s/%s", f->dir, name);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	assert_true(fd >= 0);
+	return fd;
+}
+
+/* Everything until EOF (all writers gone). */
+static char *drain(int fd)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = calloc(1, cap);
+	assert_non_null(buf);
+	for (int t = 0; t < WAIT_MS;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int r = poll(&p, 1, 100);
+		t += 100;
+		if (r <= 0)
+			continue;
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got == 0)
+			break;
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		assert_true(got > 0);
+		n += (size_t)got;
+	}
+	close(fd);
+	return buf;
+}
+
+/* A bundle <dir>/<id>: config.json from `runc spec`, edited; rootfs either the
+ * shared image (root.path absolute, nothing to mount) or an empty rootfs dir
+ * for the backend to bind-mount the image onto. */
+static void bundle(struct fx *f, const char *id, const char *shell, int mount_rootfs,
+		   char *path, size_t n, int oom)
+{
+	snprintf(path, n, "%s/%s", f->dir, id);
+	assert_int_equal(mkdir(path, 0755), 0);
+	const char *argv[] = { runc_path(), "spec", "--bundle", path, NULL };
+	assert_int_equal(run(argv), 0);
+	char cfgp[512];
+	snprintf(cfgp, sizeof cfgp, "%s/config.json", path);
+	struct json_object *c = json_object_from_file(cfgp), *proc, *root, *lnx, *args;
+	assert_non_null(c);
+	assert_true(json_object_object_get_ex(c, "process", &proc));
+	assert_true(json_object_object_get_ex(c, "root", &root));
+	assert_true(json_object_object_get_ex(c, "linux", &lnx));
+	args = json_object_new_array();
+	json_object_array_add(args, json_object_new_string("sh"));
+	json_object_array_add(args, json_object_new_string("-c"));
+	json_object_array_add(args, json_object_new_string(shell));
+	json_object_object_add(proc, "args", args);
+	json_object_object_add(proc, "terminal", json_object_new_boolean(0));
+	if (oom)
+		json_object_object_add(proc, "oomScoreAdj", json_object_new_int(oom));
+	json_object_object_add(root, "path", json_object_new_string(mount_rootfs ? "rootfs" : f->image));
+	char cg[160];
+	snprintf(cg, sizeof cg, "/%s/%s", f->cgparent, id);
+	json_object_object_add(lnx, "cgroupsPath", json_object_new_string(cg));
+	assert_int_equal(json_object_to_file_ext(cfgp, c, JSON_C_TO_STRING_PRETTY), 0);
+	json_object_put(c);
+}
+
+static struct json_object *rootfs_bind(struct fx *f)
+{
+	struct json_object *a = json_object_new_array(), *m = json_object_new_object();
+	struct json_object *o = json_object_new_array();
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(f->image));
+	json_object_object_add(m, "target", json_object_new_string(""));
+	json_object_array_add(o, json_object_new_string("rbind"));
+	json_object_array_add(o, json_object_new_string("rw"));
+	json_object_object_add(m, "options", o);
+	json_object_array_add(a, m);
+	return a;
+}
+
+/* What containerd's overlayfs snapshotter hands over: image as lowerdir. */
+static struct json_object *rootfs_overlay(struct fx *f, const char *id)
+{
+	char upper[256], work[256], opt[3][300];
+	snprintf(upper, sizeof upper, "%s/%s-upper", f->dir, id);
+	snprintf(work, sizeof work, "%s/%s-work", f->dir, id);
+	assert_int_equal(mkdir(upper, 0755), 0);
+	assert_int_equal(mkdir(work, 0755), 0);
+	snprintf(opt[0], sizeof opt[0], "workdir=%s", work);
+	snprintf(opt[1], sizeof opt[1], "upperdir=%s", upper);
+	snprintf(opt[2], sizeof opt[2], "lowerdir=%s", f->image);
+	struct json_object *a = json_object_new_array(), *m = json_object_new_object();
+	struct json_object *o = json_object_new_array();
+	json_object_object_add(m, "type", json_object_new_string("overlay"));
+	json_object_object_add(m, "source", json_object_new_string("overlay"));
+	json_object_object_add(m, "target", json_object_new_string(""));
+	for (int i = 0; i < 3; i++)
+		json_object_array_add(o, json_object_new_string(opt[i]));
+	json_object_object_add(m, "options", o);
+	json_object_array_add(a, m);
+	return a;
+}
+
+static struct json_object *task_spec(const char *bundle_path, struct json_object *rootfs,
+				     const char *out, const char *errp)
+{
+	struct json_object *s = json_object_new_object();
+	json_object_object_add(s, "bundle", json_object_new_string(bundle_path));
+	json_object_object_add(s, "rootfs", rootfs ? rootfs : json_object_new_array());
+	json_object_object_add(s, "stdin", json_object_new_string(""));
+	json_object_object_add(s, "stdout", json_object_new_string(out));
+	json_object_object_add(s, "stderr", json_object_new_string(errp));
+	json_object_object_add(s, "terminal", json_object_new_boolean(0));
+	return s;
+}
+
+static struct json_object *sandbox_spec(struct fx *f, const char *hostname, int with_dns)
+{
+	struct json_object *s = json_object_new_object();
+	json_object_object_add(s, "bundle", json_object_new_string(f->dir));
+	json_object_object_add(s, "netns", json_object_new_string(f->netns));
+	json_object_object_add(s, "hostname", json_object_new_string(hostname));
+	json_object_object_add(s, "cgroup_parent", json_object_new_string(""));
+	if (with_dns) {
+		struct json_object *d = json_object_new_object(), *a;
+		a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string("10.0.0.10"));
+		json_object_array_add(a, json_object_new_string("10.0.0.11"));
+		json_object_object_add(d, "servers", a);
+		a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string("ns.svc.cluster.local"));
+		json_object_array_add(a, json_object_new_string("svc.cluster.local"));
+		json_object_object_add(d, "searches", a);
+		a = json_object_new_array();
+		json_object_array_add(a, json_object_new_string("ndots:5"));
+		json_object_object_add(d, "options", a);
+		json_object_object_add(s, "dns", d);
+	}
+	return s;
+}
+
+#define OK(call)                                                                  \
+	do {                                                                      \
+		struct wr_error e_ = { 0 };                                       \
+		struct wr_error *err = &e_;                                       \
+		if ((call) != 0)                                                  \
+			fail_msg("%s: %s (%s)", #call, e_.msg, wr_code_name(e_.code)); \
+	} while (0)
+
+static int action_of(enum wr_kind kind, const char *name)
+{
+	int a = wr_lc_action_by_name(wr_lifecycle_of(kind), name);
+	assert_true(a >= 0);
+	return a;
+}
+
+static struct json_object *kill_args(int sig, int all)
+{
+	struct json_object *a = json_object_new_object();
+	json_object_object_add(a, "signal", json_object_new_int(sig));
+	json_object_object_add(a, "all", json_object_new_boolean(all));
+	return a;
+}
+
+static struct wr_object *make_sandbox(struct fx *f, const char *id, const char *hostname)
+{
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, id, "", sandbox_spec(f, hostname, 1));
+	OK(f->b->ops->sandbox_create(f->b, sb, NULL, err));
+	OK(f->b->ops->sandbox_start(f->b, sb, NULL, err));
+	return sb;
+}
+
+static void sb_path(struct fx *f, const char *id, const char *name, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s/sandboxes/test/%s%s%s", f->state, id, *name ? "/" : "", name);
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+static void test_sandbox_create_delete(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char dir[512], ipc[512], uts[512], shm[512], p[512], out[256];
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, "sb1", "", sandbox_spec(f, "warren-sb1", 1));
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	sb_path(f, "sb1", "", dir, sizeof dir);
+	sb_path(f, "sb1", "ipc", ipc, sizeof ipc);
+	sb_path(f, "sb1", "uts", uts, sizeof uts);
+	sb_path(f, "sb1", "shm", shm, sizeof shm);
+
+	/* namespace files: new namespaces, not ours */
+	assert_int_equal(nstype_of(ipc), CLONE_NEWIPC);
+	assert_int_equal(nstype_of(uts), CLONE_NEWUTS);
+	assert_int_not_equal(inode_of(ipc), inode_of("/proc/self/ns/ipc"));
+	assert_int_not_equal(inode_of(uts), inode_of("/proc/self/ns/uts"));
+	sb_path(f, "sb1", "net", p, sizeof p);
+	assert_false(exists(p)); /* containerd's netns is used, none of our own */
+	in_ns(uts, CLONE_NEWUTS, "hostname", out, sizeof out);
+	assert_string_equal(out, "warren-sb1");
+
+	/* the pod's files */
+	sb_path(f, "sb1", "hostname", p, sizeof p);
+	char *s = read_str(p);
+	assert_string_equal(s, "warren-sb1\n");
+	free(s);
+	sb_path(f, "sb1", "resolv.conf", p, sizeof p);
+	s = read_str(p);
+	assert_string_equal(s, "nameserver 10.0.0.10\nnameserver 10.0.0.11\n"
+			       "search ns.svc.cluster.local svc.cluster.local\noptions ndots:5\n");
+	free(s);
+	sb_path(f, "sb1", "hosts", p, sizeof p);
+	s = read_str(p);
+	assert_non_null(strstr(s, "127.0.0.1\tlocalhost\n"));
+	assert_non_null(strstr(s, "::1\tlocalhost ip6-localhost ip6-loopback\n"));
+	assert_non_null(strstr(s, "warren-sb1"));
+	free(s);
+	struct statfs sf;
+	struct stat st;
+	assert_true(is_mounted(shm));
+	assert_int_equal(statfs(shm, &sf), 0);
+	assert_true(sf.f_type == TMPFS_MAGIC);
+	assert_true((sf.f_flags & ST_NOEXEC) && (sf.f_flags & ST_NOSUID) && (sf.f_flags & ST_NODEV));
+	assert_true((uint64_t)sf.f_blocks * (uint64_t)sf.f_bsize == 64ull << 20);
+	assert_int_equal(stat(shm, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 01777);
+
+	/* what it holds is recorded and reported */
+	struct json_object *bs = json_tokener_parse(sb->bstate), *info = NULL;
+	assert_non_null(bs);
+	assert_string_equal(json_object_get_string(json_object_object_get(bs, "ipc")), ipc);
+	assert_string_equal(json_object_get_string(json_object_object_get(bs, "netns")), f->netns);
+	json_object_put(bs);
+	OK(b->ops->sandbox_status(b, sb, &info, err));
+	assert_string_equal(json_object_get_string(json_object_object_get(info, "uts")), uts);
+	json_object_put(info);
+
+	/* idempotent create keeps the same namespaces; probes and observe see it */
+	uint64_t ino = inode_of(ipc);
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	assert_int_equal(inode_of(ipc), ino);
+	struct wr_error e = { 0 };
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "create"), NULL, &e), 1);
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "delete"), NULL, &e), 0);
+	struct wr_observation obs;
+	OK(b->ops->observe(b, sb, &obs, err));
+	assert_true(obs.exists);
+	OK(b->ops->sandbox_stop(b, sb, NULL, err));
+
+	/* delete removes everything, and again is fine */
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	assert_false(exists(dir));
+	char sbroot[512];
+	snprintf(sbroot, sizeof sbroot, "%s/sandboxes/test", f->state);
+	assert_int_equal(mounts_under(sbroot, NULL, 0), 0);
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "delete"), NULL, &e), 1);
+	OK(b->ops->observe(b, sb, &obs, err));
+	assert_false(obs.exists);
+	assert_int_equal(b->ops->sandbox_status(b, sb, &info, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+}
+
+static void test_sandbox_ns_options(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char p[512], out[64];
+	struct wr_error e = { 0 };
+
+	/* the node's network and IPC: no namespace files, no shm, host resolv.conf */
+	struct json_object *spec = sandbox_spec(f, "node-pod", 0), *opts = json_object_new_object();
+	json_object_object_add(opts, "network", json_object_new_string("node"));
+	json_object_object_add(opts, "ipc", json_object_new_string("node"));
+	json_object_object_add(opts, "pid", json_object_new_string("node"));
+	json_object_object_add(spec, "ns_options", opts);
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, "node", "", spec);
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	const char *none[] = { "ipc", "uts", "net", "shm" };
+	for (size_t i = 0; i < 4; i++) {
+		sb_path(f, "node", none[i], p, sizeof p);
+		assert_false(exists(p));
+	}
+	sb_path(f, "node", "resolv.conf", p, sizeof p);
+	char *s = read_str(p), *host = read_str("/etc/resolv.conf");
+	assert_string_equal(s, host ? host : "");
+	free(s);
+	free(host);
+	struct json_object *bs = json_tokener_parse(sb->bstate);
+	assert_string_equal(json_object_get_string(json_object_object_get(bs, "shm_path")), "/dev/shm");
+	assert_string_equal(json_object_get_string(json_object_object_get(bs, "netns")), "");
+	json_object_put(bs);
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	sb_path(f, "node", "", p, sizeof p);
+	assert_false(exists(p));
+
+	/* pod network without a netns from containerd: the sandbox makes one, lo up */
+	spec = sandbox_spec(f, "own-net", 0);
+	json_object_object_add(spec, "netns", json_object_new_string(""));
+	sb = obj(f, WR_KIND_SANDBOX, "ownnet", "", spec);
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	sb_path(f, "ownnet", "net", p, sizeof p);
+	assert_int_equal(nstype_of(p), CLONE_NEWNET);
+	assert_int_not_equal(inode_of(p), inode_of("/proc/self/ns/net"));
+	in_ns(p, CLONE_NEWNET, "lo", out, sizeof out);
+	assert_string_equal(out, "up");
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	assert_false(exists(p));
+
+	/* a shared pid namespace is not supported yet: Unimplemented, nothing made */
+	spec = sandbox_spec(f, "pidpod", 0);
+	opts = json_object_new_object();
+	json_object_object_add(opts, "pid", json_object_new_string("pod"));
+	json_object_object_add(spec, "ns_options", opts);
+	sb = obj(f, WR_KIND_SANDBOX, "pidpod", "", spec);
+	assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
+	assert_int_equal(e.code, WR_UNIMPLEMENTED);
+	sb_path(f, "pidpod", "", p, sizeof p);
+	assert_false(exists(p));
+
+	/* a netns that is not one: InvalidArgument, nothing made */
+	spec = sandbox_spec(f, "badnet", 0);
+	snprintf(p, sizeof p, "%s/not-a-netns", f->dir);
+	write_str(p, "");
+	json_object_object_add(spec, "netns", json_object_new_string(p));
+	sb = obj(f, WR_KIND_SANDBOX, "badnet", "", spec);
+	assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
+	assert_int_equal(e.code, WR_INVALID_ARGUMENT);
+	assert_non_null(strstr(e.msg, "not-a-netns"));
+	sb_path(f, "badnet", "", p, sizeof p);
+	assert_false(exists(p));
+	char sbroot[512];
+	snprintf(sbroot, sizeof sbroot, "%s/sandboxes/test", f->state);
+	assert_int_equal(mounts_under(sbroot, NULL, 0), 0);
+}
+
+static void test_container_in_sandbox(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char bpath[256], outp[256], p[512], ipc[512];
+	struct wr_object *sb = make_sandbox(f, "sb1", "warren-sb1");
+	sb_path(f, "sb1", "ipc", ipc, sizeof ipc);
+
+	bundle(f, "c1", "echo hello; hostname; readlink /proc/self/ns/ipc; "
+		       "readlink /proc/self/ns/net; head -n 1 /etc/resolv.conf; cat /etc/hostname; "
+		       "cat /etc/hosts; echo shared > /dev/shm/probe", 1, bpath, sizeof bpath, 0);
+	/* kubelet's managed /etc/hosts arrives as a bind mount in config.json: kept */
+	char kh[512], cfgp[512];
+	snprintf(kh, sizeof kh, "%s/kubelet-hosts", f->dir);
+	write_str(kh, "10.1.2.3\tkubelet-managed\n");
+	snprintf(cfgp, sizeof cfgp, "%s/config.json", bpath);
+	struct json_object *c = json_object_from_file(cfgp), *mounts, *m = json_object_new_object();
+	assert_true(json_object_object_get_ex(c, "mounts", &mounts));
+	json_object_object_add(m, "destination", json_object_new_string("/etc/hosts"));
+	json_object_object_add(m, "type", json_object_new_string("bind"));
+	json_object_object_add(m, "source", json_object_new_string(kh));
+	json_object_object_add(m, "options", json_tokener_parse("[\"rbind\",\"ro\"]"));
+	json_object_array_add(mounts, m);
+	assert_int_equal(json_object_to_file(cfgp, c), 0);
+	json_object_put(c);
+	int rd = fifo(f, "c1-out", outp, sizeof outp);
+	struct wr_object *t = obj(f, WR_KIND_TASK, "c1", "sb1",
+				  task_spec(bpath, rootfs_overlay(f, "c1"), outp, outp));
+	OK(b->ops->task_create(b, t, NULL, err));
+	assert_true(t->pid > 0);
+	track_pid(f, t->pid);
+	snprintf(p, sizeof p, "%s/rootfs", bpath);
+	assert_true(is_mounted(p));
+	snprintf(p, sizeof p, "%s/config.json.orig", bpath);
+	assert_true(exists(p));
+	snprintf(p, sizeof p, "%s/init.pid", bpath);
+	assert_true(exists(p));
+	struct wr_error e = { 0 };
+	assert_int_equal(b->ops->probe(b, t, action_of(WR_KIND_TASK, "create"), NULL, &e), 1);
+	assert_int_equal(b->ops->probe(b, t, action_of(WR_KIND_TASK, "start"), NULL, &e), 0);
+	/* create again (a rerun after a crash) finds the same container */
+	pid_t pid = t->pid;
+	OK(b->ops->task_create(b, t, NULL, err));
+	assert_int_equal(t->pid, pid);
+
+	OK(b->ops->task_start(b, t, NULL, err));
+	OK(b->ops->task_start(b, t, NULL, err)); /* idempotent */
+	int st = wait_exit(f, t->pid);
+	char *out = drain(rd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("container status %#x, output: %s", st, out);
+	char want[512];
+	snprintf(want, sizeof want, "hello\nwarren-sb1\nipc:[%llu]\nnet:[%llu]\nnameserver 10.0.0.10\n"
+		 "warren-sb1\n10.1.2.3\tkubelet-managed\n",
+		 (unsigned long long)inode_of(ipc), (unsigned long long)inode_of(f->netns));
+	assert_string_equal(out, want);
+	free(out);
+	/* its /dev/shm is the pod's tmpfs */
+	sb_path(f, "sb1", "shm/probe", p, sizeof p);
+	char *shm = read_str(p);
+	assert_non_null(shm);
+	assert_string_equal(shm, "shared\n");
+	free(shm);
+
+	/* the process is gone (we reaped it): observe says exited, status unknown */
+	struct wr_observation obs;
+	OK(b->ops->observe(b, t, &obs, err));
+	assert_true(obs.exists);
+	assert_true(obs.exited);
+	assert_int_equal(obs.exit_status, 255);
+	assert_int_equal(b->ops->probe(b, t, action_of(WR_KIND_TASK, "start"), NULL, &e), 1);
+
+	OK(b->ops->task_delete(b, t, NULL, err));
+	snprintf(p, sizeof p, "%s/rootfs", bpath);
+	assert_false(is_mounted(p));
+	snprintf(p, sizeof p, "%s/c1", f->runc_root);
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/config.json.orig", bpath);
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/init.pid", bpath);
+	assert_false(exists(p));
+	OK(b->ops->task_delete(b, t, NULL, err));
+	assert_int_equal(b->ops->probe(b, t, action_of(WR_KIND_TASK, "delete"), NULL, &e), 1);
+	OK(b->ops->observe(b, t, &obs, err));
+	assert_false(obs.exists);
+
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	assert_int_equal(mounts_under(f->state, NULL, 0), 1); /* only sandboxes/ itself */
+}
+
+static void test_two_containers_share_pod(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char ipc[512], uts[512], bp[2][256];
+	struct wr_object *sb = make_sandbox(f, "sb2", "pod-two");
+	struct wr_object *t[2];
+	sb_path(f, "sb2", "ipc", ipc, sizeof ipc);
+	sb_path(f, "sb2", "uts", uts, sizeof uts);
+	for (int i = 0; i < 2; i++) {
+		char id[16];
+		snprintf(id, sizeof id, "c%d", i + 1);
+		bundle(f, id, "sleep 100", 0, bp[i], sizeof bp[i], 0);
+		t[i] = obj(f, WR_KIND_TASK, id, "sb2", task_spec(bp[i], NULL, "", ""));
+		OK(b->ops->task_create(b, t[i], NULL, err));
+		track_pid(f, t[i]->pid);
+		OK(b->ops->task_start(b, t[i], NULL, err));
+	}
+	const char *shared[] = { "ipc", "uts", "net" };
+	for (int k = 0; k < 3; k++) {
+		uint64_t a = ns_inode_of_pid(t[0]->pid, shared[k]);
+		assert_true(a != 0);
+		assert_int_equal(a, ns_inode_of_pid(t[1]->pid, shared[k]));
+		assert_int_not_equal(a, ns_inode_of_pid(getpid(), shared[k]));
+	}
+	assert_int_equal(ns_inode_of_pid(t[0]->pid, "ipc"), inode_of(ipc));
+	assert_int_equal(ns_inode_of_pid(t[0]->pid, "uts"), inode_of(uts));
+	assert_int_equal(ns_inode_of_pid(t[0]->pid, "net"), inode_of(f->netns));
+	/* each container has its own pid namespace */
+	assert_int_not_equal(ns_inode_of_pid(t[0]->pid, "pid"), ns_inode_of_pid(t[1]->pid, "pid"));
+
+	pid_t *pids = NULL;
+	size_t n = 0;
+	OK(b->ops->task_pids(b, t[0], &pids, &n, err));
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], t[0]->pid);
+	free(pids);
+
+	/* pause/resume, probed */
+	struct wr_error e = { 0 };
+	OK(b->ops->task_pause(b, t[0], NULL, err));
+	OK(b->ops->task_pause(b, t[0], NULL, err));
+	assert_int_equal(b->ops->probe(b, t[0], action_of(WR_KIND_TASK, "pause"), NULL, &e), 1);
+	assert_int_equal(b->ops->probe(b, t[0], action_of(WR_KIND_TASK, "resume"), NULL, &e), 0);
+	OK(b->ops->task_resume(b, t[0], NULL, err));
+	assert_int_equal(b->ops->probe(b, t[0], action_of(WR_KIND_TASK, "resume"), NULL, &e), 1);
+	struct wr_observation obs;
+	OK(b->ops->observe(b, t[0], &obs, err));
+	assert_true(obs.exists);
+	assert_false(obs.exited);
+
+	/* kill the init only, then all processes; again after exit is fine */
+	struct json_object *ka = kill_args(SIGKILL, 0);
+	OK(b->ops->task_kill(b, t[0], ka, err));
+	int st = wait_exit(f, t[0]->pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	OK(b->ops->task_kill(b, t[0], ka, err));
+	assert_int_equal(b->ops->probe(b, t[0], action_of(WR_KIND_TASK, "kill"), ka, &e), 1);
+	json_object_put(ka);
+	ka = kill_args(SIGKILL, 1);
+	OK(b->ops->task_kill(b, t[1], ka, err));
+	st = wait_exit(f, t[1]->pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	OK(b->ops->task_kill(b, t[1], ka, err));
+	json_object_put(ka);
+
+	for (int i = 0; i < 2; i++)
+		OK(b->ops->task_delete(b, t[i], NULL, err));
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+}
+
+static void test_exec_standalone(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char bpath[256], outp[256], p[512];
+	/* standalone (ctr run): no sandbox; a negative oomScoreAdj is dropped */
+	bundle(f, "solo", "sleep 100", 0, bpath, sizeof bpath, -998);
+	struct wr_object *t = obj(f, WR_KIND_TASK, "solo", "", task_spec(bpath, NULL, "", ""));
+	OK(b->ops->task_create(b, t, NULL, err));
+	track_pid(f, t->pid);
+	OK(b->ops->task_start(b, t, NULL, err));
+	snprintf(p, sizeof p, "%s/config.json", bpath);
+	char *cfg = read_str(p);
+	assert_null(strstr(cfg, "oomScoreAdj"));
+	assert_non_null(strstr(cfg, "\"hostname\":\"runc\"")); /* standalone keeps its own */
+	free(cfg);
+
+	/* an exec that prints and exits 3 */
+	int rd = fifo(f, "e1-out", outp, sizeof outp);
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "bundle", json_object_new_string(bpath));
+	json_object_object_add(spec, "process", json_tokener_parse(
+		"{\"args\":[\"sh\",\"-c\",\"echo exec-out; hostname; exit 3\"],\"cwd\":\"/\","
+		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0},\"terminal\":true}"));
+	json_object_object_add(spec, "stdin", json_object_new_string(""));
+	json_object_object_add(spec, "stdout", json_object_new_string(outp));
+	json_object_object_add(spec, "stderr", json_object_new_string(outp));
+	json_object_object_add(spec, "terminal", json_object_new_boolean(0));
+	struct wr_object *x = obj(f, WR_KIND_EXEC, "solo/e1", "solo", spec);
+	OK(b->ops->exec_create(b, x, NULL, err));
+	snprintf(p, sizeof p, "%s/exec-e1.json", bpath);
+	assert_true(exists(p));
+	struct wr_error e = { 0 };
+	assert_int_equal(b->ops->probe(b, x, action_of(WR_KIND_EXEC, "create"), NULL, &e), 1);
+	assert_int_equal(b->ops->probe(b, x, action_of(WR_KIND_EXEC, "start"), NULL, &e), 0);
+	OK(b->ops->exec_start(b, x, NULL, err));
+	assert_true(x->pid > 0 && x->pid != t->pid);
+	track_pid(f, x->pid);
+	int st = wait_exit(f, x->pid);
+	char *out = drain(rd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 3)
+		fail_msg("exec status %#x, output: %s", st, out);
+	assert_string_equal(out, "exec-out\nrunc\n");
+	free(out);
+	struct wr_observation obs;
+	OK(b->ops->observe(b, x, &obs, err));
+	assert_true(obs.exists && obs.exited);
+	OK(b->ops->exec_delete(b, x, NULL, err));
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/exec-e1.pid", bpath);
+	assert_false(exists(p));
+	OK(b->ops->exec_delete(b, x, NULL, err));
+
+	/* an exec killed */
+	spec = json_object_new_object();
+	json_object_object_add(spec, "bundle", json_object_new_string(bpath));
+	json_object_object_add(spec, "process", json_tokener_parse(
+		"{\"args\":[\"sleep\",\"100\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+		"\"user\":{\"uid\":0,\"gid\":0}}"));
+	x = obj(f, WR_KIND_EXEC, "solo/e2", "solo", spec);
+	OK(b->ops->exec_create(b, x, NULL, err));
+	OK(b->ops->exec_start(b, x, NULL, err));
+	track_pid(f, x->pid);
+	pid_t xp = x->pid;
+	OK(b->ops->exec_start(b, x, NULL, err)); /* rerun: same process */
+	assert_int_equal(x->pid, xp);
+	OK(b->ops->observe(b, x, &obs, err));
+	assert_true(obs.exists && !obs.exited);
+	struct json_object *ka = kill_args(SIGKILL, 0);
+	OK(b->ops->exec_kill(b, x, ka, err));
+	st = wait_exit(f, x->pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	OK(b->ops->exec_kill(b, x, ka, err));
+	assert_int_equal(b->ops->probe(b, x, action_of(WR_KIND_EXEC, "kill"), ka, &e), 1);
+	json_object_put(ka);
+	OK(b->ops->exec_delete(b, x, NULL, err));
+	assert_int_equal(b->ops->probe(b, x, action_of(WR_KIND_EXEC, "delete"), NULL, &e), 1);
+
+	/* the container itself */
+	ka = kill_args(SIGKILL, 0);
+	OK(b->ops->task_kill(b, t, ka, err));
+	json_object_put(ka);
+	wait_exit(f, t->pid);
+	OK(b->ops->task_delete(b, t, NULL, err));
+	snprintf(p, sizeof p, "%s/solo", f->runc_root);
+	assert_false(exists(p));
+}
+
+/* Nothing of a failed task_create remains. */
+static void assert_no_trace(struct fx *f, const char *bpath, const char *id)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/rootfs", bpath);
+	assert_false(is_mounted(p));
+	snprintf(p, sizeof p, "%s/%s", f->runc_root, id);
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/config.json.orig", bpath);
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/init.pid", bpath);
+	assert_false(exists(p));
+	snprintf(p, sizeof p, "%s/config.json", bpath);
+	assert_true(exists(p));
+	assert_int_equal(mounts_under(bpath, NULL, 0), 0);
+}
+
+static void test_bad_input(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char bpath[256], outp[256], p[512];
+	struct wr_error e = { 0 };
+	struct wr_object *sb = make_sandbox(f, "sb3", "pod-bad");
+
+	/* runc rejects the process: its message comes back, nothing remains */
+	bundle(f, "bad", "true", 1, bpath, sizeof bpath, 0);
+	snprintf(p, sizeof p, "%s/config.json", bpath);
+	struct json_object *c = json_object_from_file(p), *proc;
+	json_object_object_get_ex(c, "process", &proc);
+	json_object_object_add(proc, "args", json_tokener_parse("[\"/nonexistent\"]"));
+	json_object_to_file(p, c);
+	json_object_put(c);
+	int rd = fifo(f, "bad-out", outp, sizeof outp);
+	struct wr_object *t = obj(f, WR_KIND_TASK, "bad", "sb3",
+				  task_spec(bpath, rootfs_bind(f), outp, outp));
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	print_message("  runc error: %s (%s)\n", e.msg, wr_code_name(e.code));
+	assert_int_not_equal(e.code, WR_OK);
+	assert_non_null(strstr(e.msg, "runc create: "));
+	assert_non_null(strstr(e.msg, "\"/nonexistent\""));
+	assert_non_null(strstr(e.msg, "no such file or directory"));
+	assert_no_trace(f, bpath, "bad");
+	free(drain(rd));
+
+	/* a config.json runc cannot parse */
+	snprintf(p, sizeof p, "%s/config.json", bpath);
+	c = json_object_from_file(p);
+	json_object_object_get_ex(c, "process", &proc);
+	json_object_object_add(proc, "args", json_object_new_int(5));
+	json_object_to_file(p, c);
+	json_object_put(c);
+	rd = fifo(f, "bad-out2", outp, sizeof outp);
+	t = obj(f, WR_KIND_TASK, "bad", "sb3", task_spec(bpath, rootfs_bind(f), outp, outp));
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	print_message("  runc error: %s (%s)\n", e.msg, wr_code_name(e.code));
+	assert_non_null(strstr(e.msg, "runc create: "));
+	assert_non_null(strstr(e.msg, "args"));
+	assert_no_trace(f, bpath, "bad");
+	free(drain(rd));
+
+	/* stdout FIFO nobody reads: refused before anything runs */
+	bundle(f, "noreader", "true", 1, bpath, sizeof bpath, 0);
+	snprintf(outp, sizeof outp, "%s/noreader-out", f->dir);
+	assert_int_equal(mkfifo(outp, 0600), 0);
+	t = obj(f, WR_KIND_TASK, "noreader", "sb3", task_spec(bpath, rootfs_bind(f), outp, ""));
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.msg, "noreader-out"));
+	assert_no_trace(f, bpath, "noreader");
+
+	/* a sandbox that does not exist */
+	t = obj(f, WR_KIND_TASK, "orphan", "no-such-sandbox", task_spec(bpath, NULL, "", ""));
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.msg, "no-such-sandbox"));
+
+	/* a tty, a relative bundle, a bad exec id */
+	struct json_object *s = task_spec(bpath, NULL, "", "");
+	json_object_object_add(s, "terminal", json_object_new_boolean(1));
+	t = obj(f, WR_KIND_TASK, "tty", "", s);
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	assert_int_equal(e.code, WR_UNIMPLEMENTED);
+	t = obj(f, WR_KIND_TASK, "rel", "", task_spec("relative/bundle", NULL, "", ""));
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	assert_int_equal(e.code, WR_INVALID_ARGUMENT);
+	struct wr_object *x = obj(f, WR_KIND_EXEC, "a/../b", "a", task_spec(bpath, NULL, "", ""));
+	assert_int_equal(b->ops->exec_create(b, x, NULL, &e), -1);
+	assert_int_equal(e.code, WR_INVALID_ARGUMENT);
+
+	/* actions on a container that does not exist */
+	t = obj(f, WR_KIND_TASK, "ghost", "", task_spec(bpath, NULL, "", ""));
+	assert_int_equal(b->ops->task_start(b, t, NULL, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+	OK(b->ops->task_delete(b, t, NULL, err));
+
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+}
+
+static void test_missing_runtime(void **state)
+{
+	struct fx *f = *state;
+	struct wr_error e = { 0 };
+	struct wr_ns_config cfg = { .state_dir = f->state, .runtime = "/nonexistent/runc" };
+	assert_null(wr_ns_backend_new(&cfg, &e));
+	print_message("  %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "/nonexistent/runc"));
+	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
+	cfg.runtime = "warren-no-such-runtime";
+	assert_null(wr_ns_backend_new(&cfg, &e));
+	assert_non_null(strstr(e.msg, "warren-no-such-runtime"));
+
+	/* found at start-up, gone at task create */
+	char link[256], bpath[256];
+	snprintf(link, sizeof link, "%s/my-runc", f->dir);
+	assert_int_equal(symlink(runc_path(), link), 0);
+	cfg.runtime = link;
+	struct wr_backend *b = wr_ns_backend_new(&cfg, &e);
+	assert_non_null(b);
+	unlink(link);
+	bundle(f, "norunc", "true", 0, bpath, sizeof bpath, 0);
+	struct wr_object *t = obj(f, WR_KIND_TASK, "norunc", "", task_spec(bpath, NULL, "", ""));
+	assert_int_equal(b->ops->task_create(b, t, NULL, &e), -1);
+	print_message("  %s\n", e.msg);
+	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.msg, "my-runc"));
+	b->ops->destroy(b);
+	assert_no_trace(f, bpath, "norunc");
+}
+
+/* After the test process ends — even by a crash (a sanitizer abort skips
+ * every teardown) — undo what it left: its containers and their processes
+ * (orphans are re-parented to us, a subreaper too), mounts, cgroups, dirs. */
+static void guard_sweep(pid_t child)
+{
+	char prefix[64];
+	int n = snprintf(prefix, sizeof prefix, "test_ns.%d.", (int)child);
+	DIR *d = opendir("/tmp");
+	char dirs[16][300];
+	int nd = 0;
+	for (struct dirent *de; d && (de = readdir(d)) && nd < 16;)
+		if (strncmp(de->d_name, prefix, (size_t)n) == 0)
+			snprintf(dirs[nd++], sizeof dirs[0], "/tmp/%s", de->d_name);
+	if (d)
+		closedir(d);
+	for (int i = 0; i < nd; i++) {
+		fprintf(stderr, "test_ns_backend: cleaning up after pid %d: %s\n", (int)child, dirs[i]);
+		delete_containers(dirs[i]);
+	}
+	/* reap what was orphaned to us: descendants of our own test process only */
+	for (int t = 0; t < 5000; t += 10) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+		if (r < 0)
+			break;  /* ECHILD: none left */
+		if (r == 0)
+			usleep(10000);
+	}
+	for (int i = 0; i < nd; i++)
+		unmount_under(dirs[i]);
+	remove_cgroups(child);
+	for (int i = 0; i < nd; i++)
+		harness_rmrf(dirs[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sandbox_create_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox_ns_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_in_sandbox, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_containers_share_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_standalone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_runtime, setup, teardown),
+	};
+	if (geteuid() != 0)
+		return cmocka_run_group_tests(tests, NULL, NULL); /* every test skips */
+	/* as warrend: orphaned container processes become our children */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	fflush(NULL);
+	pid_t child = fork();
+	if (child < 0)
+		return 1;
+	if (child == 0) {
+		prctl(PR_SET_CHILD_SUBREAPER, 1); /* not inherited */
+		exit(cmocka_run_group_tests(tests, NULL, NULL)); /* exit: LSan runs at exit */
+	}
+	int st = 0;
+	while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+		;
+	guard_sweep(child);
+	if (WIFSIGNALED(st)) {
+		fprintf(stderr, "test_ns_backend: test process killed by signal %d\n", WTERMSIG(st));
+		return 1;
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
