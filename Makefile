@@ -23,7 +23,7 @@ BUILD   ?= build
 SANITIZE ?= 0
 
 CC      ?= cc
-PKGS    := sqlite3 libprotobuf-c json-c
+PKGS    := sqlite3 libprotobuf-c json-c libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 # -Ulinux: GNU C predefines `linux`; CRI's PodSandboxConfig has a field of that name
@@ -54,7 +54,12 @@ TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 .SECONDARY:
 .PHONY: all deps gen check-gen test test-run bench-core install uninstall clean
-all: $(BINS) $(LIB)
+all: $(BINS) $(LIB) $(BUILD)/bin/containerd-shim-warren-ns-v2
+
+# The shim binary's name picks the backend of a new sandbox (DESIGN §1).
+SHIM_ALIASES := containerd-shim-warren-ns-v2
+$(BUILD)/bin/containerd-shim-warren-ns-v2: $(BUILD)/bin/containerd-shim-warren-v2
+	ln -sf containerd-shim-warren-v2 $@
 
 deps:
 	tools/install-deps.sh
@@ -114,9 +119,10 @@ build/fuzz/fuzz_ttrpc: tests/fuzz/fuzz_ttrpc.c src/ttrpc/frame.c src/ttrpc/frame
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
+	for n in $(SHIM_ALIASES); do ln -sf containerd-shim-warren-v2 $(DESTDIR)$(PREFIX)/bin/$$n; done
 
 uninstall:
-	for b in $(notdir $(BINS)); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
+	for b in $(notdir $(BINS)) $(SHIM_ALIASES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
 
 clean:
 	rm -rf build

@@ -12,6 +12,8 @@ PKGS=(
 	build-essential pkg-config ragel protobuf-c-compiler libprotobuf-c-dev
 	protobuf-compiler libev-dev libsqlite3-dev sqlite3 libcmocka-dev
 	libjson-c-dev graphviz
+	# SHA-256 of containerd's address names a warrend instance (libcrypto)
+	libssl-dev
 	# google/protobuf/*.proto (any, empty, timestamp, descriptor) that the
 	# containerd protos import: only a Recommends of protobuf-compiler
 	libprotobuf-dev

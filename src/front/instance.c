@@ -1,0 +1,81 @@
+/* instance.c — paths of one warrend instance, keyed by containerd's address
+ * (see instance.h).  SHA-256 comes from OpenSSL's libcrypto. */
+#include "front/instance.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+	return v && *v ? v : def;
+}
+
+static int fmt(char *out, size_t size, struct wr_error *err, const char *f, const char *a,
+	       const char *b)
+{
+	int n = snprintf(out, size, f, a, b);
+	if (n < 0 || (size_t)n >= size)
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "path too long: %s/%s", a, b);
+	return 0;
+}
+
+int wr_instance_init(struct wr_instance *in, const char *address, struct wr_error *err)
+{
+	memset(in, 0, sizeof *in);
+	if (!address || !*address)
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "containerd address is empty");
+	if (strncmp(address, "unix://", 7) == 0)
+		address += 7;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	if (!EVP_Digest(address, strlen(address), md, &mdlen, EVP_sha256(), NULL) || mdlen < 8)
+		return wr_error_set(err, WR_INTERNAL, "sha256 of the containerd address failed");
+	for (int i = 0; i < 8; i++)
+		snprintf(in->key + 2 * i, 3, "%02x", md[i]);
+	const char *state = env_or("WARREN_STATE_DIR", "/run/warren");
+	const char *root = env_or("WARREN_ROOT", "/var/lib/warren");
+	if (fmt(in->state_dir, sizeof in->state_dir, err, "%s/%s", state, in->key) ||
+	    fmt(in->root_dir, sizeof in->root_dir, err, "%s/%s", root, in->key) ||
+	    fmt(in->db_path, sizeof in->db_path, err, "%s/%s", in->root_dir, "warren.db") ||
+	    fmt(in->lock_path, sizeof in->lock_path, err, "%s/%s", in->state_dir, "warrend.lock") ||
+	    fmt(in->log_path, sizeof in->log_path, err, "%s/%s", in->state_dir, "warrend.log"))
+		return -1;
+	return 0;
+}
+
+int wr_instance_socket(const struct wr_instance *in, const char *backend, char *out, size_t size,
+		       struct wr_error *err)
+{
+	struct sockaddr_un sun;
+	int n = snprintf(out, size, "%s/%s.sock", in->state_dir, backend);
+	if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof sun.sun_path)
+		return wr_error_set(err, WR_INVALID_ARGUMENT,
+				    "socket path %s/%s.sock is longer than a unix socket allows",
+				    in->state_dir, backend);
+	return 0;
+}
+
+int wr_mkdir_p(const char *path, unsigned mode, struct wr_error *err)
+{
+	char buf[PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "path too long: %s", path);
+	for (char *p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return wr_error_errno(err, errno, "mkdir %s", buf);
+		*p = c;
+		if (!c)
+			break;
+	}
+	return 0;
+}
