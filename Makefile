@@ -53,7 +53,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(MODEL_SRCS)) 
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 .SECONDARY:
-.PHONY: all deps gen check-gen test test-run bench-core install uninstall clean
+.PHONY: all deps gen check-gen test test-run e2e bench-core install uninstall clean
 all: $(BINS) $(LIB) $(BUILD)/bin/containerd-shim-warren-ns-v2
 
 # The shim binary's name picks the backend of a new sandbox (DESIGN §1).
@@ -95,6 +95,11 @@ test:
 
 test-run: $(BINS) $(TEST_BINS)
 	tools/run-tests.sh $(BUILD)
+
+# End-to-end with a private containerd 2.1.9 (root; part of make test, there
+# against the sanitizer build): tests/e2e/run.py, see its header.
+e2e: all
+	WARREN_SHIM=$(CURDIR)/$(BUILD)/bin/containerd-shim-warren-v2 /usr/bin/python3 tests/e2e/run.py --runtime warren-ns
 
 bench-core:
 	$(MAKE) BUILD=build $(BUILD)/tests/bench/bench_core

@@ -23,6 +23,9 @@ PKGS=(
 	python3 python3-grpcio python3-grpc-tools
 	# runtime and test environment
 	runc iproute2 iptables util-linux busybox-static
+	# CNI plugins (bridge, host-local, loopback): containerd's CRI refuses
+	# RunPodSandbox without a CNI network; tests/e2e writes a private conflist
+	containernetworking-plugins
 	# fetching and unpacking
 	ca-certificates curl xz-utils zstd file jq
 )

@@ -3,7 +3,8 @@
 #
 # usage: tools/run-tests.sh BUILD_DIR
 # Runs the cmocka unit and model tests, the proto compatibility check
-# (tools/check-protos.py), then the crash test.  Under the
+# (tools/check-protos.py), the crash test, then the end-to-end suite with a
+# private containerd (tests/e2e/run.py, needs root).  Under the
 # sanitizer build any ASan/UBSan/LSan report aborts the binary (the Makefile
 # builds with -fno-sanitize-recover=all), which counts as a failure here.
 # Ends with the plain line "N passed, N failed".
@@ -36,6 +37,9 @@ for t in "$build"/tests/unit/test_* "$build"/tests/model/test_*; do
 done
 run protos /usr/bin/python3 tools/check-protos.py
 run crash "$build/tests/crash/crash_driver" test
+# the real containerd 2.1.9 driving this build's shim and warrend
+run e2e env WARREN_SHIM="$(cd "$build" && pwd)/bin/containerd-shim-warren-v2" \
+	/usr/bin/python3 tests/e2e/run.py --runtime warren-ns
 
 echo
 for f in "${failures[@]}"; do

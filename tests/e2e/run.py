@@ -1,0 +1,632 @@
+#!/usr/bin/python3
+# run.py — warren's end-to-end tests: a private containerd 2.1 (harness.py),
+# driven through ctr and CRI (cri.py), against one runtime handler.
+#
+# usage: /usr/bin/python3 tests/e2e/run.py [--runtime runc|warren-ns] [-k SUBSTR]... [--list] [-v]
+#   --runtime   CRI runtime handler / ctr runtime under test (default warren-ns:
+#               io.containerd.warren-ns.v2 via $WARREN_SHIM, default
+#               build/bin/containerd-shim-warren-v2; runc: the stock runc shim)
+#   -k SUBSTR   run only cases whose name contains SUBSTR (repeatable)
+#   -v          containerd at debug log level
+# Run as root.  Prints "=== case", "--- ok: case (s)" / "--- FAILED: case (s)" /
+# "--- skipped: case (reason)", then "N passed, N failed, N skipped"; exits 1
+# if anything failed.  Every case cleans up after itself and then the leak
+# checker must find nothing left; "teardown" stops containerd and checks that
+# nothing at all is left.  Daemon logs of the last run: build/e2e/logs/.
+import argparse
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import BADENTRY, BUSYBOX, PAUSE, RUNTIME_TYPES  # noqa: E402
+
+CASES = []
+
+
+def case(name):
+    def deco(fn):
+        CASES.append((name, fn))
+        return fn
+    return deco
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, msg, *args):
+    if not cond:
+        raise AssertionError(msg % args if args else msg)
+
+
+def expect_rpc_error(t, fn, code=None, contains=None):
+    """fn() must fail with a gRPC error (of `code`, whose details contain
+    `contains`); returns the error."""
+    try:
+        fn()
+    except t.cri.grpc.RpcError as e:
+        if code is not None:
+            check(e.code() == getattr(t.cri.grpc.StatusCode, code),
+                  "expected %s, got %s: %s", code, e.code().name, e.details())
+        if contains is not None:
+            check(contains in e.details(), "error %r does not mention %r", e.details(), contains)
+        return e
+    raise AssertionError("call succeeded, expected an error")
+
+
+class Events:
+    """`ctr events` in the background, lines collected by a thread."""
+
+    LINE = re.compile(r"\s(/[a-z_-]+/[a-z_-]+)\s+(\{.*\})\s*$")
+
+    def __init__(self, h):
+        self.h = h
+        self.lines = []
+        self.lock = threading.Lock()
+        self.proc = h.ctr_popen("events")
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        # Subscribed once an event we cause shows up.
+        ns = "e2e-sync-" + secrets.token_hex(4)
+        h.ctr("namespaces", "create", ns)
+        h.ctr("namespaces", "remove", ns)
+        if not self.wait(lambda: any(ns in line for line in self.snapshot()), 10):
+            raise AssertionError("ctr events saw nothing in 10 s: %s" % self.proc.stderr.read()
+                                 if self.proc.poll() is not None else "ctr events saw nothing in 10 s")
+
+    def _read(self):
+        for line in self.proc.stdout:
+            with self.lock:
+                self.lines.append(line.rstrip("\n"))
+
+    def snapshot(self):
+        with self.lock:
+            return list(self.lines)
+
+    def topics(self, container_id, prefix="/tasks/"):
+        out = []
+        for line in self.snapshot():
+            m = self.LINE.search(line)
+            if not m or not m.group(1).startswith(prefix):
+                continue
+            try:
+                ev = json.loads(m.group(2))
+            except ValueError:
+                continue
+            if ev.get("container_id") == container_id:
+                out.append(m.group(1))
+        return out
+
+    @staticmethod
+    def wait(fn, deadline_s):
+        end = time.monotonic() + deadline_s
+        while not fn():
+            if time.monotonic() > end:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Ctx:
+    """One case's view: the harness, the CRI client, the runtime under test,
+    and what the case created (removed by cleanup() whatever happened)."""
+
+    def __init__(self, h, runtime):
+        self.h, self.cri, self.runtime = h, h.cri, runtime
+        self.runtime_type = RUNTIME_TYPES[runtime]
+        self.pods, self.ctrs, self.ctr_ids, self.closers = [], [], [], []
+        self.n = 0
+
+    def uniq(self, name):
+        self.n += 1
+        return "%s-%s-%d" % (name, self.h.token, self.n)
+
+    def run_pod(self, name, **kw):
+        name = self.uniq(name)
+        kw.setdefault("log_dir", self.h.pod_log_dir(name))
+        kw.setdefault("cgroup_parent", self.h.cgroup_parent)
+        pod_id, cfg = self.cri.run_pod(name, self.runtime, **kw)
+        self.pods.append(pod_id)
+        return pod_id, cfg
+
+    def create(self, pod_id, cfg, name, image=BUSYBOX, **kw):
+        cid = self.cri.create_container(pod_id, cfg, name, image, **kw)
+        self.ctrs.append(cid)
+        return cid
+
+    def ctr_args(self, cid):
+        """ctr run flags: the runtime under test, our cgroup parent, and for
+        runc a private runc root."""
+        a = ["--runtime", self.runtime_type, "--cgroup", "%s/%s" % (self.h.cgroup_parent, cid)]
+        if self.runtime == "runc":
+            a += ["--runc-root", self.h.runc_root]
+        return a
+
+    def ctr_id(self, name):
+        cid = self.uniq(name)
+        self.ctr_ids.append(cid)
+        self.h.note_id(cid)
+        return cid
+
+    def events(self):
+        ev = Events(self.h)
+        self.closers.append(ev.close)
+        return ev
+
+    def cleanup(self):
+        errs = []
+        for fn in self.closers:
+            try:
+                fn()
+            except Exception as e:  # noqa: BLE001
+                errs.append(str(e))
+        gone = ("NOT_FOUND",)
+        for cid in self.ctrs:
+            for call in (lambda: self.cri.stop(cid, 0), lambda: self.cri.remove(cid)):
+                try:
+                    call()
+                except self.cri.grpc.RpcError as e:
+                    if e.code().name not in gone:
+                        errs.append("container %s: %s" % (cid[:12], e.details()))
+        for pod in self.pods:
+            for call in (lambda: self.cri.stop_pod(pod), lambda: self.cri.remove_pod(pod)):
+                try:
+                    call()
+                except self.cri.grpc.RpcError as e:
+                    if e.code().name not in gone:
+                        errs.append("pod %s: %s" % (pod[:12], e.details()))
+        for cid in self.ctr_ids:
+            r = self.h.ctr("tasks", "ls", "-q", check=False)
+            if cid in r.stdout.split():
+                self.h.ctr("tasks", "kill", "-s", "SIGKILL", cid, check=False)
+                self.h.ctr("tasks", "delete", "-f", cid, check=False)
+            r = self.h.ctr("containers", "ls", "-q", check=False)
+            if cid in r.stdout.split():
+                r = self.h.ctr("containers", "delete", cid, check=False)
+                if r.returncode != 0:
+                    errs.append("ctr container %s: %s" % (cid, r.stderr.strip()))
+        return errs
+
+
+# ---- helpers ----------------------------------------------------------------
+def task_row(t, cid):
+    """(pid, status) of a ctr task in namespace default, or None."""
+    for line in t.h.ctr("tasks", "ls").stdout.split("\n")[1:]:
+        f = line.split()
+        if len(f) >= 3 and f[0] == cid:
+            return int(f[1]), f[2]
+    return None
+
+
+def wait_task_status(t, cid, want, deadline_s=20):
+    row = None
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        row = task_row(t, cid)
+        if row and row[1] == want:
+            return row
+        time.sleep(0.1)
+    raise AssertionError("task %s: wanted %s, have %s" % (cid, want, row))
+
+
+def host_children(pid):
+    return [p for p, (pp, _, st) in harness.proc_table().items() if pp == pid and st != "Z"]
+
+
+def ns_links(t, cid):
+    out = t.cri.out(cid, ["sh", "-c", "for n in net ipc uts pid; do readlink /proc/self/ns/$n; done"])
+    return dict(zip(("net", "ipc", "uts", "pid"), out.split("\n")))
+
+
+def read_file(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def image_refs(t, ns, image):
+    """Refs (names and CRI's sha256:<id> refs) pointing at image's manifest."""
+    rows = [line.split() for line in t.h.ctr("images", "ls", ns=ns).stdout.split("\n")[1:]]
+    digest = next((r[2] for r in rows if len(r) > 2 and r[0] == image), None)
+    return [r[0] for r in rows if digest and len(r) > 2 and r[2] == digest]
+
+
+# ---- cases ------------------------------------------------------------------------
+@case("ctr_run")
+def ctr_run(t):
+    h = t.h
+    ev = t.events()
+    # Exit status propagation through ctr run (attached, --rm).
+    id1 = t.ctr_id("hello")
+    r = h.ctr("run", "--rm", *t.ctr_args(id1), BUSYBOX, id1, "sh", "-c", "echo hello; exit 3",
+              check=False, timeout=60)
+    check(r.returncode == 3, "ctr run exited %d, want 3; stdout %r stderr %r",
+          r.returncode, r.stdout, r.stderr)
+    check("hello" in r.stdout, "ctr run output %r lacks hello", r.stdout)
+    check(id1 not in h.ctr("containers", "ls", "-q").stdout.split(), "--rm left %s", id1)
+
+    # A detached task: RUNNING, SIGTERM, STOPPED, delete.
+    id2 = t.ctr_id("long")
+    h.ctr("run", "-d", *t.ctr_args(id2), BUSYBOX, id2,
+          "sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait")
+    pid, _ = wait_task_status(t, id2, "RUNNING")
+    # The trap is set once sh has forked sleep (a pid 1 without a handler ignores SIGTERM).
+    check(Events.wait(lambda: host_children(pid), 10), "container sh (pid %d) never started sleep", pid)
+    h.ctr("tasks", "kill", id2)
+    wait_task_status(t, id2, "STOPPED")
+    h.ctr("tasks", "delete", id2)
+    check(task_row(t, id2) is None, "task %s still listed after delete", id2)
+    h.ctr("containers", "delete", id2)
+    check(id2 not in h.ctr("containers", "ls", "-q").stdout.split(), "container %s not deleted", id2)
+
+    want = ["/tasks/create", "/tasks/start", "/tasks/exit", "/tasks/delete"]
+    for cid in (id1, id2):
+        Events.wait(lambda: "/tasks/delete" in ev.topics(cid), 5)
+        got = [x for x in ev.topics(cid) if x in want]
+        if t.runtime == "runc" and got == want[:3]:
+            # containerd-shim-runc-v2 forwards events asynchronously and
+            # sometimes exits (Shutdown right after Delete) before
+            # /tasks/delete is out: a known stock-shim race, tolerated for
+            # the reference runtime only.
+            print("    note: runc shim lost /tasks/delete of %s (known race)" % cid)
+            continue
+        check(got == want, "events for %s: %s, want %s", cid, got, want)
+
+
+@case("cri_pod")
+def cri_pod(t):
+    cri = t.cri
+    dns = {"servers": ["192.0.2.53"], "searches": ["e2e.example"], "options": ["ndots:2"]}
+    pod, cfg = t.run_pod("pod", hostname="e2e-pod", dns=dns)
+    st = cri.pod_status(pod)
+    check(cri.pod_state(pod) == "SANDBOX_READY", "pod state %s", cri.pod_state(pod))
+    check(st.metadata.name == cfg.metadata.name, "pod name %r", st.metadata.name)
+    net = t.h.subnet.rsplit(".", 1)[0] + "."
+    check(st.network.ip.startswith(net), "pod IP %r not in %s", st.network.ip, t.h.subnet)
+
+    cid = t.create(pod, cfg, "c1", command=["sh", "-c", "echo started; sleep 1000"], log_path="c1.log")
+    check(cri.state(cid) == "CONTAINER_CREATED", "after create: %s", cri.state(cid))
+    cri.start(cid)
+    check(cri.state(cid) == "CONTAINER_RUNNING", "after start: %s", cri.state(cid))
+
+    code, out, err = cri.exec_sync(cid, ["sh", "-c", "echo hi; exit 7"])
+    check((code, out) == (7, b"hi\n"), "exec: exit %d stdout %r stderr %r", code, out, err)
+    check(cri.out(cid, ["hostname"]) == "e2e-pod", "hostname in container")
+    addrs = cri.out(cid, ["ip", "-o", "-4", "addr", "show"])
+    check(" %s/" % st.network.ip in addrs, "container is not in the pod's CNI netns "
+          "(no %s): %r", st.network.ip, addrs)
+    resolv = cri.out(cid, ["cat", "/etc/resolv.conf"])
+    for want in ("nameserver 192.0.2.53", "search e2e.example", "options ndots:2"):
+        check(want in resolv, "resolv.conf lacks %r: %r", want, resolv)
+
+    log_path = os.path.join(cfg.log_directory, "c1.log")
+    line = re.compile(r"^\S+ stdout F started$", re.M)
+    check(Events.wait(lambda: line.search(read_file(log_path)), 10),
+          "log %s: %r lacks '<time> stdout F started'", log_path, read_file(log_path))
+
+    cri.stop(cid, grace=1)
+    s = cri.status(cid)
+    check(cri.state(cid) == "CONTAINER_EXITED", "after stop: %s", cri.state(cid))
+    check(s.exit_code == 137, "exit code %d after SIGKILL, want 137", s.exit_code)
+    cri.remove(cid)
+    expect_rpc_error(t, lambda: cri.status(cid), code="NOT_FOUND")
+
+    cri.stop_pod(pod)
+    check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "after stop: %s", cri.pod_state(pod))
+    cri.remove_pod(pod)
+    expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
+    check(not [p for p in cri.list_pods() if p.id == pod], "pod still listed")
+    check(not cri.list_containers(), "containers still listed")
+
+
+@case("cri_shared_ns")
+def cri_shared_ns(t):
+    cri = t.cri
+    pod, cfg = t.run_pod("shared", hostname="e2e-shared")
+    c1 = t.create(pod, cfg, "one", command=["sleep", "1000"])
+    c2 = t.create(pod, cfg, "two", command=["sleep", "1000"])
+    cri.start(c1)
+    cri.start(c2)
+    n1, n2 = ns_links(t, c1), ns_links(t, c2)
+    host = {k: os.readlink("/proc/self/ns/" + k) for k in ("net", "ipc", "uts", "pid")}
+    for k in ("net", "ipc", "uts"):
+        check(n1[k] == n2[k], "%s namespace differs between containers: %s vs %s", k, n1[k], n2[k])
+        check(n1[k] != host[k], "%s namespace is the host's (%s)", k, host[k])
+    check(n1["pid"] != n2["pid"], "pid namespace shared although pid=CONTAINER: %s", n1["pid"])
+    for c in (c1, c2):
+        check(cri.out(c, ["hostname"]) == "e2e-shared", "hostname in %s", c[:12])
+    for c in (c1, c2):
+        cri.stop(c, grace=0)
+        cri.remove(c)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
+@case("no_pause")
+def no_pause(t):
+    if t.runtime == "runc":
+        raise Skip("the runc handler runs a pause container by design")
+    h, cri = t.h, t.cri
+    # Without the sandbox image in k8s.io, a handler that needed it would
+    # have to pull it (and fail: there is no registry).
+    refs = image_refs(t, "k8s.io", PAUSE)
+    check(refs, "%s not in namespace k8s.io", PAUSE)
+    h.ctr("images", "rm", *refs, ns="k8s.io")
+    t.closers.append(lambda: h.import_images(("k8s.io",), names=[PAUSE]))
+
+    pod, cfg = t.run_pod("nopause")
+    cid = t.create(pod, cfg, "app", command=["sleep", "1000"])
+    cri.start(cid)
+    check(cri.state(cid) == "CONTAINER_RUNNING", "container %s", cri.state(cid))
+
+    tags = [tag for img in cri.list_images() for tag in img.repo_tags]
+    check(not [x for x in tags if "pause" in x], "CRI lists a pause image: %s", tags)
+    rows = [line.split() for line in h.ctr("containers", "ls", ns="k8s.io").stdout.split("\n")[1:] if line.strip()]
+    check(not [r for r in rows if r[0] == pod], "sandbox %s is a containerd container", pod[:12])
+    check(not [r for r in rows if len(r) > 1 and "pause" in r[1]], "pause container: %s", rows)
+    check([r[0] for r in rows] == [cid], "k8s.io containers %s, want only %s", [r[0] for r in rows], cid)
+
+    bad = []
+    for p in h.runtime_procs():
+        name = harness.exe_name(p)
+        if name.startswith("containerd-shim") or (name not in harness.RESIDENT
+                                                  and harness.pidns(p) == h.host_pidns):
+            bad.append(harness.proc_desc(p))
+    check(not bad, "processes besides warrend and the container's: %s", bad)
+
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
+@case("bad_input")
+def bad_input(t):
+    h, cri = t.h, t.cri
+    pod, cfg = t.run_pod("bad")
+
+    # An image whose entrypoint does not exist: create works, start fails naming it.
+    c = t.create(pod, cfg, "badentry", image=BADENTRY)
+    expect_rpc_error(t, lambda: cri.start(c), contains="does-not-exist")
+    check(cri.state(c) != "CONTAINER_RUNNING", "failed start left it RUNNING")
+    cri.remove(c)
+
+    # Unknown ids.
+    nobody = secrets.token_hex(32)
+    expect_rpc_error(t, lambda: cri.status(nobody), code="NOT_FOUND")
+    expect_rpc_error(t, lambda: cri.start(nobody), code="NOT_FOUND")
+    expect_rpc_error(t, lambda: cri.exec_sync(nobody, ["true"]), code="NOT_FOUND")
+    expect_rpc_error(t, lambda: cri.pod_status(nobody), code="NOT_FOUND")
+
+    # Starting a container that has already run.
+    c2 = t.create(pod, cfg, "once", command=["sh", "-c", "exit 0"])
+    cri.start(c2)
+    check(cri.wait_state(c2, "CONTAINER_EXITED") == "CONTAINER_EXITED", "never exited")
+    check(cri.status(c2).exit_code == 0, "exit code %d", cri.status(c2).exit_code)
+    expect_rpc_error(t, lambda: cri.start(c2))
+    check(cri.state(c2) == "CONTAINER_EXITED", "after 2nd start: %s", cri.state(c2))
+    cri.remove(c2)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+    # The same through the Task API: ctr run of the bad image fails, naming it.
+    cid = t.ctr_id("badentry")
+    r = h.ctr("run", "--rm", *t.ctr_args(cid), BADENTRY, cid, check=False, timeout=60)
+    check(r.returncode != 0, "ctr run of a missing entrypoint succeeded")
+    check("does-not-exist" in r.stdout + r.stderr, "ctr run error %r lacks the path", r.stderr)
+
+
+# ---- runner ---------------------------------------------------------------------------
+class QuietStdout:
+    """stdout that stops writing, instead of raising, once the reader is gone
+    (`run.py | head`): the teardown must still run."""
+
+    def __init__(self, f):
+        self.f, self.dead = f, False
+
+    def write(self, s):
+        if not self.dead:
+            try:
+                self.f.write(s)
+            except (BrokenPipeError, OSError):
+                self.dead = True
+        return len(s)
+
+    def flush(self):
+        if not self.dead:
+            try:
+                self.f.flush()
+            except (BrokenPipeError, OSError):
+                self.dead = True
+
+
+def on_signal(signum, _frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
+class Results:
+    def __init__(self):
+        self.passed = self.failed = self.skipped = 0
+        self.failures = []
+
+    def fail(self, name):
+        self.failed += 1
+        self.failures.append(name)
+
+
+def run_case(h, runtime, name, fn, res):
+    print("=== %s" % name)
+    sys.stdout.flush()
+    t0 = time.monotonic()
+    t = Ctx(h, runtime)
+    err = skip = None
+    try:
+        fn(t)
+    except Skip as e:
+        skip = str(e)
+    except AssertionError as e:
+        err = "    %s%s" % (e, where(e))
+    except h.cri.grpc.RpcError as e:
+        err = "    gRPC %s: %s%s" % (e.code().name, e.details(), where(e))
+    except Exception:  # noqa: BLE001
+        err = traceback.format_exc().rstrip()
+    cerrs = t.cleanup()
+    try:
+        h.assert_no_leaks()
+    except AssertionError as e:
+        err = (err + "\n" if err else "") + "    leak check: %s" % e
+        h.reset()  # so later cases start clean
+    if err and cerrs:
+        err += "\n    cleanup: " + "; ".join(cerrs)
+    dt = time.monotonic() - t0
+    if err:
+        res.fail(name)
+        print(err)
+        for what, text in [("containerd", h.log_tail(15))] + h.warren_log_tails(15):
+            print("    %s log tail:\n%s" % (what, "".join(
+                "      " + line + "\n" for line in text.rstrip("\n").split("\n"))))
+        print("--- FAILED: %s (%.1f s)" % (name, dt))
+    elif skip is not None:
+        res.skipped += 1
+        print("--- skipped: %s (%s)" % (name, skip))
+    else:
+        res.passed += 1
+        print("--- ok: %s (%.1f s)" % (name, dt))
+    sys.stdout.flush()
+
+
+def teardown(h, res):
+    print("=== teardown")
+    t0 = time.monotonic()
+    problems = h.stop()
+    problems += final_leaks(h)
+    problems += sanitizer_reports()
+    if problems:
+        res.fail("teardown")
+        print("    " + "\n    ".join(problems))
+        print("--- FAILED: teardown (%.1f s)" % (time.monotonic() - t0))
+    else:
+        res.passed += 1
+        print("--- ok: teardown (%.1f s)" % (time.monotonic() - t0))
+
+
+def main():
+    sys.stdout = QuietStdout(sys.stdout)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    ap = argparse.ArgumentParser(description="warren end-to-end tests against a private containerd")
+    ap.add_argument("--runtime", choices=sorted(RUNTIME_TYPES), default="warren-ns")
+    ap.add_argument("-k", action="append", default=[], metavar="SUBSTR")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    cases = [(n, f) for n, f in CASES if not a.k or any(k in n for k in a.k)]
+    if a.list:
+        for n, _ in cases:
+            print(n)
+        return 0
+    if os.geteuid() != 0:
+        print("e2e: must run as root")
+        return 1
+    if not cases:
+        print("e2e: no case matches %s" % a.k)
+        return 1
+    res = Results()
+    t_start = time.monotonic()
+    print("e2e: runtime %s (%s)" % (a.runtime, RUNTIME_TYPES[a.runtime]))
+    for base in harness.reclaim_stale():
+        print("e2e: reclaimed leftovers of an earlier run: %s" % base)
+    h = harness.Containerd(verbose=a.verbose)
+    if a.runtime == "warren-ns" and not os.access(h.shim, os.X_OK):
+        print("e2e: warning: warren shim %s is missing (set WARREN_SHIM)" % h.shim)
+    try:
+        h.start()
+    except Exception as e:  # noqa: BLE001  (start() has cleaned up)
+        print("e2e: could not start containerd: %s" % e)
+        for n, _ in cases:
+            print("=== %s\n--- FAILED: %s (no containerd)" % (n, n))
+        print("0 passed, %d failed" % len(cases))
+        return 1
+    try:
+        for name, fn in cases:
+            run_case(h, a.runtime, name, fn, res)
+    except KeyboardInterrupt as e:
+        print("e2e: interrupted (%s)" % (e or "SIGINT"))
+        res.fail("interrupted")
+    finally:
+        teardown(h, res)
+    print()
+    for f in res.failures:
+        print("failed: %s" % f)
+    print("e2e: %s, %.1f s" % (a.runtime, time.monotonic() - t_start))
+    print("%d passed, %d failed, %d skipped" % (res.passed, res.failed, res.skipped))
+    return 1 if res.failed else 0
+
+
+def where(exc):
+    """ " (run.py:LINE in CASE)" for the innermost frame of this file."""
+    me = os.path.abspath(__file__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) == me]
+    cases = {fn.__name__ for _, fn in CASES}
+    frames = [f for f in frames if f.name in cases] or frames
+    return " (run.py:%d in %s)" % (frames[-1].lineno, frames[-1].name) if frames else ""
+
+
+def sanitizer_reports():
+    """ASan/UBSan/LSan reports in the saved daemon logs (build/e2e/logs):
+    with a sanitizer build of warren (WARREN_SHIM=build/asan/bin/...) any
+    report fails the run."""
+    out = []
+    pat = re.compile(r"ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:")
+    d = os.path.join(harness.BUILD, "logs")
+    for n in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        if n == "containerd.log":
+            continue
+        for line in read_file(os.path.join(d, n)).split("\n"):
+            if pat.search(line):
+                out.append("sanitizer report in %s: %s" % (os.path.join(d, n), line.strip()[:200]))
+                break
+    return out
+
+
+def final_leaks(h):
+    """After stop(): nothing of this instance may remain anywhere."""
+    out = []
+    if os.path.exists(h.base):
+        out.append("dir %s remains" % h.base)
+    out += ["mount " + m for m in harness.mounts_under(h.base + "/")]
+    out += ["process " + harness.proc_desc(p) for p in harness.procs_touching(h.base + "/")
+            if harness.alive(p)]
+    if h.keeper and h.keeper.poll() is None:
+        out.append("reaper still running")
+    out += ["cgroup " + d for d in harness.cgroup_dirs(h.cgroup_parent)]
+    if harness.link_exists(h.bridge):
+        out.append("bridge " + h.bridge)
+    out += ["CNI result " + p for p in h._cni_results()]
+    out += ["host file " + p for p in h.host_leftovers()]
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
