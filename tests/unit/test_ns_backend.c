@@ -881,7 +881,7 @@ static void test_container_in_sandbox(void **state)
 	assert_false(obs.exists);
 
 	OK(b->ops->sandbox_delete(b, sb, NULL, err));
-	assert_int_equal(mounts_under(f->state, NULL, 0), 1); /* only sandboxes/ itself */
+	assert_int_equal(mounts_under(f->state, NULL, 0), 0); /* sandboxes/ is unbound with its last sandbox */
 }
 
 static void test_two_containers_share_pod(void **state)
