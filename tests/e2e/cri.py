@@ -121,7 +121,7 @@ class CRI:
 
     def pod_config(self, name, namespace="e2e", uid=None, hostname=None, dns=None,
                    log_dir=None, cgroup_parent=None, network="POD", pid="CONTAINER",
-                   ipc="POD", labels=None, annotations=None, attempt=0):
+                   ipc="POD", labels=None, annotations=None, attempt=0, privileged=False):
         pb = self.pb
         cfg = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=uid or uuid.uuid4().hex,
@@ -133,6 +133,7 @@ class CRI:
             linux=pb.LinuxPodSandboxConfig(
                 cgroup_parent=cgroup_parent or "",
                 security_context=pb.LinuxSandboxSecurityContext(
+                    privileged=privileged,
                     namespace_options=self.namespace_options(network, pid, ipc))))
         if dns:
             cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.get("servers", []),
@@ -172,7 +173,9 @@ class CRI:
     def create_container(self, pod_id, pod_config, name, image, command=None, args=None,
                          log_path=None, env=None, workdir=None, tty=False, stdin=False,
                          network="POD", pid="CONTAINER", ipc="POD", labels=None,
-                         timeout=None):
+                         tweak=None, timeout=None):
+        """CreateContainer; tweak(cfg, pb), if given, edits the ContainerConfig
+        (security context, resources, mounts) before it is sent."""
         pb = self.pb
         cfg = pb.ContainerConfig(
             metadata=pb.ContainerMetadata(name=name),
@@ -187,6 +190,8 @@ class CRI:
             linux=pb.LinuxContainerConfig(
                 security_context=pb.LinuxContainerSecurityContext(
                     namespace_options=self.namespace_options(network, pid, ipc))))
+        if tweak:
+            tweak(cfg, pb)
         r = self.rt.CreateContainer(pb.CreateContainerRequest(
             pod_sandbox_id=pod_id, config=cfg, sandbox_config=pod_config),
             timeout=self._t(timeout))

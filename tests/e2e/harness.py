@@ -485,6 +485,38 @@ class Containerd:
             time.sleep(0.05)
         self.import_images()
 
+    def containerd_version(self):
+        """containerd's version as the fetched package says (e.g. 2.1.9)."""
+        return self.env.get("WARREN_CONTAINERD_VERSION", "")
+
+    def restart(self):
+        """Restart containerd (SIGTERM, then the reaper starts it again with
+        the same config), as a service manager would; shims, warrend and
+        containers are left alone.  Returns when CRI answers again."""
+        old = self.pid
+        open(self.pidfile + ".restart", "w").close()
+        os.kill(old, signal.SIGTERM)
+        if wait_until(lambda: alive(old), 15):
+            raise HarnessError("containerd did not exit on SIGTERM in 15 s")
+
+        def new_pid():
+            try:
+                return int(open(self.pidfile).read()) != old
+            except (OSError, ValueError):
+                return False
+        if wait_until(lambda: not new_pid(), 10):
+            raise HarnessError("containerd was not restarted:\n" + self.log_tail())
+        self.pid = int(open(self.pidfile).read())
+
+        def answers():
+            try:
+                self.cri.version(timeout=2)
+                return True
+            except self.cri.grpc.RpcError:
+                return False
+        if wait_until(lambda: not answers(), 30):
+            raise HarnessError("containerd CRI did not answer after restart:\n" + self.log_tail())
+
     def import_images(self, namespaces=("k8s.io", "default"), names=None):
         procs = []
         for ns in namespaces:

@@ -11,6 +11,10 @@
 # pid itself.  If the harness dies first (this process is reparented), it
 # SIGTERMs PROGRAM, SIGKILLs every descendant left after 5 s and exits; the
 # next harness run reclaims the mounts, cgroups and directories.
+#
+# Restart: when PROGRAM exits while the file PIDFILE.restart exists, the file
+# is removed and PROGRAM is started again (new pid in PIDFILE), the way a
+# service manager restarts containerd; its other descendants stay as they are.
 import ctypes
 import os
 import signal
@@ -32,6 +36,37 @@ def main():
         return 2
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    pid = spawn(argv, pidfile)
+    parent = os.getppid()
+    status = 0
+    orphaned_at = None
+    while True:
+        try:
+            wpid, st = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if wpid == pid:
+            status = os.waitstatus_to_exitcode(st)
+            if status < 0:
+                status = 128 - status
+            if os.path.exists(pidfile + ".restart"):
+                os.unlink(pidfile + ".restart")
+                pid = spawn(argv, pidfile)
+        if wpid:
+            continue
+        if os.getppid() != parent:
+            now = time.monotonic()
+            if orphaned_at is None:
+                orphaned_at = now
+                sys.stderr.write("reaper: harness %d is gone, stopping everything\n" % parent)
+                kill([pid], signal.SIGTERM)
+            elif now - orphaned_at > 5:
+                kill(descendants(os.getpid()), signal.SIGKILL)
+        time.sleep(0.05)
+    return status
+
+
+def spawn(argv, pidfile):
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -45,30 +80,7 @@ def main():
     with open(tmp, "w") as f:
         f.write("%d\n" % pid)
     os.rename(tmp, pidfile)
-    parent = os.getppid()
-    status = 0
-    orphaned_at = None
-    while True:
-        try:
-            wpid, st = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if wpid == pid:
-            status = os.waitstatus_to_exitcode(st)
-            if status < 0:
-                status = 128 - status
-        if wpid:
-            continue
-        if os.getppid() != parent:
-            now = time.monotonic()
-            if orphaned_at is None:
-                orphaned_at = now
-                sys.stderr.write("reaper: harness %d is gone, stopping everything\n" % parent)
-                kill([pid], signal.SIGTERM)
-            elif now - orphaned_at > 5:
-                kill(descendants(os.getpid()), signal.SIGKILL)
-        time.sleep(0.05)
-    return status
+    return pid
 
 
 def kill(pids, sig):

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -399,6 +400,162 @@ def no_pause(t):
     cri.remove(cid)
     cri.stop_pod(pod)
     cri.remove_pod(pod)
+
+
+@case("containerd_restart")
+def containerd_restart(t):
+    """containerd restarts while a pod runs (as on a node upgrade): it
+    reconnects from bootstrap.json, Connects, and the pod stays manageable."""
+    cri = t.cri
+    pod, cfg = t.run_pod("restart", hostname="restart-pod")
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
+    cri.start(cid)
+    before = cri.pod_status(pod).network.ip
+    with open(t.h.log_path, errors="replace") as f:
+        log_mark = len(f.read())
+    t.h.restart()
+    check(cri.pod_state(pod) == "SANDBOX_READY", "pod after restart: %s", cri.pod_state(pod))
+    check(cri.state(cid) == "CONTAINER_RUNNING", "container after restart: %s", cri.state(cid))
+    check(cri.pod_status(pod).network.ip == before, "pod IP changed")
+    check(cri.out(cid, ["hostname"]) == "restart-pod", "exec after restart")
+    with open(t.h.log_path, errors="replace") as f:
+        after = f.read()[log_mark:]
+    check("shim disconnected" not in after and "cleaning up dead shim" not in after,
+          "containerd declared warren dead after its restart")
+    cri.stop(cid, grace=1)
+    check(cri.status(cid).exit_code == 137, "exit code %d", cri.status(cid).exit_code)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
+def cgroup_file(t, cid, controller, name):
+    """A file of the container's cgroup (v1 hierarchy, or the unified one)."""
+    for base in ("/sys/fs/cgroup/%s%s/%s" % (controller, t.h.cgroup_parent, cid),
+                 "/sys/fs/cgroup%s/%s" % (t.h.cgroup_parent, cid)):
+        p = os.path.join(base, name)
+        if os.path.exists(p):
+            return read_file(p).strip()
+    raise AssertionError("no cgroup file %s for %s" % (name, cid[:12]))
+
+
+@case("host_network")
+def host_network(t):
+    """network = NODE: the container is in the host's network namespace and
+    sees the host's hostname; IPC stays the pod's."""
+    if t.runtime != "runc" and t.h.containerd_version() == "2.1.9":
+        # containerd 2.1.9's sandbox controller dereferences the nil spec CRI
+        # gives a shim sandboxer for a hostNetwork pod (core/runtime/v2/
+        # bundle.go, NewBundle) and panics before warren is called; fixed in
+        # later containerd, whose NewBundle checks spec for nil.
+        raise Skip("containerd 2.1.9 panics on hostNetwork pods of shim sandboxers")
+    cri = t.cri
+    pod, cfg = t.run_pod("hostnet", network="NODE")
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"], network="NODE")
+    cri.start(cid)
+    host_net = os.readlink("/proc/self/ns/net")
+    check(cri.out(cid, ["readlink", "/proc/self/ns/net"]) == host_net,
+          "not in the host's network namespace")
+    check(cri.out(cid, ["hostname"]) == os.uname().nodename, "hostname is not the node's")
+    check(cri.out(cid, ["readlink", "/proc/self/ns/ipc"]) != os.readlink("/proc/self/ns/ipc"),
+          "IPC should be the pod's, not the host's")
+
+
+@case("security_context")
+def security_context(t):
+    """run as user/group, read-only rootfs, no_new_privs, dropped and added
+    capabilities, privileged — as seen from inside the container."""
+    cri = t.cri
+    pod, cfg = t.run_pod("secctx")
+
+    def restricted(c, pb):
+        sc = c.linux.security_context
+        sc.run_as_user.value = 1000
+        sc.run_as_group.value = 1000
+        sc.readonly_rootfs = True
+        sc.no_new_privs = True
+        sc.capabilities.drop_capabilities.append("ALL")
+        sc.capabilities.add_capabilities.append("NET_BIND_SERVICE")
+    cid = t.create(pod, cfg, "restricted", command=["sleep", "1000"], tweak=restricted)
+    cri.start(cid)
+    check(cri.out(cid, ["id", "-u"]) == "1000", "uid")
+    check(cri.out(cid, ["id", "-g"]) == "1000", "gid")
+    code, _, _ = cri.exec_sync(cid, ["touch", "/probe"])
+    check(code != 0, "read-only rootfs is writable")
+    status = cri.out(cid, ["cat", "/proc/self/status"])
+    check(re.search(r"^NoNewPrivs:\s+1$", status, re.M), "no_new_privs not set")
+    capbnd = int(re.search(r"^CapBnd:\s+([0-9a-f]+)$", status, re.M).group(1), 16)
+    check(capbnd == 1 << 10, "bounding set %x, want only NET_BIND_SERVICE (bit 10)", capbnd)
+
+    def privileged(c, pb):
+        c.linux.security_context.privileged = True
+    pod, cfg = t.run_pod("privileged", privileged=True)
+    cid2 = t.create(pod, cfg, "privileged", command=["sleep", "1000"], tweak=privileged)
+    cri.start(cid2)
+    status = cri.out(cid2, ["cat", "/proc/self/status"])
+    capeff = int(re.search(r"^CapEff:\s+([0-9a-f]+)$", status, re.M).group(1), 16)
+    check(capeff & (1 << 21), "privileged container lacks CAP_SYS_ADMIN (CapEff %x)", capeff)
+
+
+@case("mounts_and_limits")
+def mounts_and_limits(t):
+    """a read-only bind mount and a writable one, and CPU/memory limits that
+    reach the container's cgroup."""
+    cri = t.cri
+    pod, cfg = t.run_pod("limits")
+    host_dir = os.path.join(t.h.base, "bind-" + t.uniq("m"))
+    os.makedirs(host_dir)
+    with open(os.path.join(host_dir, "hello"), "w") as f:
+        f.write("from the host\n")
+    rw_dir = host_dir + "-rw"
+    os.makedirs(rw_dir)
+
+    def limits(c, pb):
+        c.mounts.append(pb.Mount(container_path="/data", host_path=host_dir, readonly=True))
+        c.mounts.append(pb.Mount(container_path="/out", host_path=rw_dir))
+        r = c.linux.resources
+        r.memory_limit_in_bytes = 64 * 1024 * 1024
+        r.cpu_period = 100000
+        r.cpu_quota = 50000
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"], tweak=limits)
+    cri.start(cid)
+    check(cri.out(cid, ["cat", "/data/hello"]) == "from the host", "bind mount content")
+    code, _, _ = cri.exec_sync(cid, ["touch", "/data/x"])
+    check(code != 0, "read-only bind mount is writable")
+    cri.out(cid, ["sh", "-c", "echo written > /out/f"])
+    check(read_file(os.path.join(rw_dir, "f")) == "written\n", "write through the rw mount")
+    v1 = os.path.isdir("/sys/fs/cgroup/memory")
+    mem = cgroup_file(t, cid, "memory", "memory.limit_in_bytes" if v1 else "memory.max")
+    check(int(mem) == 64 * 1024 * 1024, "memory limit %s", mem)
+    if v1:
+        quota = cgroup_file(t, cid, "cpu", "cpu.cfs_quota_us")
+        check(quota == "50000", "cpu quota %s", quota)
+    else:
+        check(cgroup_file(t, cid, "", "cpu.max") == "50000 100000", "cpu.max")
+    cri.stop(cid, grace=1)
+    cri.remove(cid)
+    shutil.rmtree(host_dir)
+    shutil.rmtree(rw_dir)
+
+
+@case("exec_timeout")
+def exec_timeout(t):
+    """ExecSync with a timeout ends the exec process and reports it; the
+    container keeps running."""
+    cri = t.cri
+    pod, cfg = t.run_pod("exectimeout")
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
+    cri.start(cid)
+    t0 = time.monotonic()
+    try:
+        cri.exec_sync(cid, ["sleep", "30"], exec_timeout=1)
+        raise AssertionError("ExecSync with timeout 1 s returned normally")
+    except cri.grpc.RpcError as e:
+        check("timeout" in e.details().lower(), "error %r does not say timeout", e.details())
+    check(time.monotonic() - t0 < 15, "the timeout took %.1f s", time.monotonic() - t0)
+    check(cri.state(cid) == "CONTAINER_RUNNING", "container after exec timeout: %s",
+          cri.state(cid))
+    check(cri.out(cid, ["echo", "ok"]) == "ok", "exec after a timed-out exec")
 
 
 @case("bad_input")
