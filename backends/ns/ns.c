@@ -192,7 +192,7 @@ static const struct wr_backend_ops ns_ops = {
 	.task_kill = wr_ns_task_kill,
 	.task_pause = wr_ns_task_pause,
 	.task_resume = wr_ns_task_resume,
-	.task_update = NULL,      /* engine answers Unimplemented */
+	.task_update = wr_ns_task_update,
 	.task_delete = wr_ns_task_delete,
 	.exec_create = wr_ns_exec_create,
 	.exec_start = wr_ns_exec_start,
@@ -200,7 +200,7 @@ static const struct wr_backend_ops ns_ops = {
 	.exec_delete = wr_ns_exec_delete,
 	.sandbox_status = wr_ns_sandbox_status,
 	.task_pids = wr_ns_task_pids,
-	.task_stats = NULL,
+	.task_stats = wr_ns_task_stats,
 	.probe = ns_probe,
 	.observe = ns_observe,
 	.release = ns_release,
@@ -242,6 +242,7 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 	b->ops = &ns_ops;
 	ns->runtime = runtime;
 	ns->runtime_name = strdup(name);
+	ns->cgroup_mode = cfg->cgroup_version == 1 || cfg->cgroup_version == 2 ? cfg->cgroup_version : 0;
 	ns->state_dir = strdup(cfg->state_dir);
 	ns->runtime_root = cfg->runtime_root && *cfg->runtime_root
 			   ? strdup(cfg->runtime_root) : dupf("%s/%s", cfg->state_dir, "runc");

@@ -19,7 +19,12 @@
  *             "stdin", "stdout", "stderr", "terminal"}
  *   exec:    {"bundle" (the task's), "process": {OCI process}, "stdin",
  *             "stdout", "stderr", "terminal"}
- * See ns_sandbox.c, ns_task.c and ns_exec.c for the details of each. */
+ * See ns_sandbox.c, ns_task.c and ns_exec.c for the details of each.
+ *
+ * A task's update args are {"resources": <OCI LinuxResources>}, applied with
+ * `runc update`; its statistics are containerd's cgroups v1 or v2 Metrics
+ * (by the host's cgroup mode) and its pids the processes in its cgroup, both
+ * read from the cgroup itself (ns_stats.c). */
 #ifndef WR_BACKEND_NS_H
 #define WR_BACKEND_NS_H
 
@@ -29,6 +34,8 @@ struct wr_ns_config {
 	const char *state_dir;    /* e.g. /run/warren/<id>/ns; created if missing */
 	const char *runtime;      /* OCI runtime binary; NULL/"" → "runc" on PATH */
 	const char *runtime_root; /* runc --root; NULL/"" → <state_dir>/runc */
+	int cgroup_version;       /* 0: detect (cgroup2 on /sys/fs/cgroup → 2, else 1);
+				   * 1 or 2: read task statistics as that version */
 };
 
 /* A backend named "ns".  Fails (NULL, err) when the runtime binary cannot be

@@ -22,6 +22,7 @@ struct wr_ns {
 	char *sandboxes;     /* <state_dir>/sandboxes */
 	char *log_path;      /* <state_dir>/runtime-log.json, the runtime's --log */
 	int private_done;    /* sandboxes/ made a private mount by this process */
+	int cgroup_mode;     /* config's cgroup_version: 0 detect, 1 v1, 2 v2 */
 };
 
 static inline struct wr_ns *wr_ns_of(struct wr_backend *b)
@@ -139,6 +140,18 @@ int wr_ns_spec_rewrite(const char *bundle, struct json_object *sandbox, struct w
 /* Put config.json.orig back as config.json; nothing to do is fine. */
 int wr_ns_spec_restore(const char *bundle, struct wr_error *err);
 
+/* ---- ns_stats.c: a task's cgroup ---------------------------------------------- */
+
+/* The host is a unified (cgroup v2) host: /sys/fs/cgroup is cgroup2. */
+int wr_ns_cgroup_v2(const struct wr_ns *ns);
+/* The processes in the task's cgroup and below it (host pids).  1 with
+ * *pids (malloc'd, possibly empty), 0 when the cgroup cannot be found (ask
+ * the runtime), -1 on error (NotFound: no such container). */
+int wr_ns_cgroup_pids(struct wr_backend *b, struct wr_object *o, pid_t **pids, size_t *n,
+		      struct wr_error *err);
+int wr_ns_task_stats(struct wr_backend *b, struct wr_object *o, struct wr_blob *out,
+		     struct wr_error *err);
+
 /* ---- per-kind actions (ns_sandbox.c, ns_task.c, ns_exec.c) -------------------- */
 
 typedef int wr_ns_action(struct wr_backend *b, struct wr_object *o, struct json_object *args,
@@ -146,7 +159,7 @@ typedef int wr_ns_action(struct wr_backend *b, struct wr_object *o, struct json_
 
 wr_ns_action wr_ns_sandbox_create, wr_ns_sandbox_start, wr_ns_sandbox_stop, wr_ns_sandbox_delete;
 wr_ns_action wr_ns_task_create, wr_ns_task_start, wr_ns_task_kill, wr_ns_task_pause,
-	wr_ns_task_resume, wr_ns_task_delete;
+	wr_ns_task_resume, wr_ns_task_update, wr_ns_task_delete;
 wr_ns_action wr_ns_exec_create, wr_ns_exec_start, wr_ns_exec_kill, wr_ns_exec_delete;
 
 int wr_ns_sandbox_status(struct wr_backend *b, struct wr_object *sb, struct json_object **info,

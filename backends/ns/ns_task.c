@@ -281,6 +281,49 @@ int wr_ns_task_delete(struct wr_backend *b, struct wr_object *o, struct json_obj
 	return rc;
 }
 
+/* Update: args {"resources": <OCI LinuxResources>} (containerd's
+ * UpdateTaskRequest.resources, JSON), handed to `runc update --resources`
+ * through <bundle>/update-resources.json, removed again after.  Setting the
+ * same values again is harmless, so a rerun after a crash is too.  No
+ * resources (null or absent): nothing to change. */
+int wr_ns_task_update(struct wr_backend *b, struct wr_object *o, struct json_object *args,
+		      struct wr_error *err)
+{
+	struct wr_ns *ns = wr_ns_of(b);
+	struct json_object *res = NULL;
+	struct task t;
+	char path[WR_NS_PATH];
+	if (args && !json_object_is_type(args, json_type_object))
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: task %s: update arguments are "
+				    "not a JSON object", o->id);
+	if (!args || !json_object_object_get_ex(args, "resources", &res) || !res)
+		return 0;
+	if (!json_object_is_type(res, json_type_object))
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: task %s: resources are not a JSON "
+				    "object (OCI LinuxResources)", o->id);
+	if (task_open(o, &t, err))
+		return -1;
+	int rc = -1;
+	if (wr_ns_check_runtime(ns, t.what, err))
+		goto out;
+	if (!wr_ns_runc_has(ns, o->id)) {
+		wr_error_set(err, WR_NOT_FOUND, "ns: %s: container does not exist", t.what);
+		goto out;
+	}
+	if (wr_ns_pathf(path, sizeof path, err, "%s/update-resources.json", t.bundle))
+		goto out;
+	const char *text = json_object_to_json_string_ext(res, JSON_C_TO_STRING_PLAIN);
+	if (wr_ns_write_file(path, text, strlen(text), 0600, err))
+		goto out;
+	const char *cargs[] = { "update", "--resources", path, o->id, NULL };
+	rc = wr_ns_runc(ns, t.what, cargs, NULL, NULL, err);
+	unlink(path);
+out:
+	task_close(&t);
+	return rc;
+}
+
+/* Pids: the task's cgroup (ns_stats.c), else `runc ps`. */
 int wr_ns_task_pids(struct wr_backend *b, struct wr_object *o, pid_t **pids, size_t *n,
 		    struct wr_error *err)
 {
@@ -292,6 +335,9 @@ int wr_ns_task_pids(struct wr_backend *b, struct wr_object *o, pid_t **pids, siz
 	*n = 0;
 	if (!wr_ns_runc_has(ns, o->id))
 		return wr_error_set(err, WR_NOT_FOUND, "ns: %s: container does not exist", what);
+	int r = wr_ns_cgroup_pids(b, o, pids, n, err);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
 	const char *cargs[] = { "ps", "--format", "json", o->id, NULL };
 	if (wr_ns_runc(ns, what, cargs, NULL, &out, err) < 0)
 		return -1;

@@ -45,6 +45,8 @@
 #include <unistd.h>
 
 #include "backends/ns/ns.h"
+#include "cgroups/v1/metrics.pb-c.h"
+#include "cgroups/v2/metrics.pb-c.h"
 #include "core/lifecycle.h"
 #include "tests/support/harness.h"
 
@@ -1176,6 +1178,311 @@ static void test_missing_runtime(void **state)
 	assert_no_trace(f, bpath, "norunc");
 }
 
+/* ---- statistics, processes, updates ------------------------------------------------ */
+
+#define MiB (1024ull * 1024)
+
+static int host_cgroup_v2(void)
+{
+	struct statfs sf;
+	return statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* The directory of the container's cgroup: v2, or the v1 `controller`'s. */
+static void cgroup_dir(struct fx *f, const char *id, const char *controller, char *buf, size_t n)
+{
+	if (host_cgroup_v2())
+		snprintf(buf, n, "/sys/fs/cgroup/%s/%s", f->cgparent, id);
+	else
+		snprintf(buf, n, "/sys/fs/cgroup/%s/%s/%s", controller, f->cgparent, id);
+}
+
+static uint64_t read_u64_file(const char *path)
+{
+	char *s = read_str(path);
+	if (!s)
+		fail_msg("cannot read %s", path);
+	uint64_t v = strncmp(s, "max", 3) == 0 ? UINT64_MAX : strtoull(s, NULL, 10);
+	free(s);
+	return v;
+}
+
+/* What the tests look at in either version's Metrics. */
+struct stats {
+	int v2;
+	uint64_t cpu_ns, user_ns, kernel_ns, percpu_sum;
+	size_t n_percpu;
+	int has_mem, has_pids;
+	uint64_t mem_usage, mem_limit, pids_current, pids_limit;
+};
+
+/* task_stats, unpacked with the generated code. */
+static void get_stats(struct wr_backend *b, struct wr_object *t, struct stats *s)
+{
+	struct wr_blob blob = { 0 };
+	memset(s, 0, sizeof *s);
+	OK(b->ops->task_stats(b, t, &blob, err));
+	assert_non_null(blob.type_url);
+	if (strcmp(blob.type_url, "io.containerd.cgroups.v1.Metrics") == 0) {
+		Io__Containerd__Cgroups__V1__Metrics *m =
+			io__containerd__cgroups__v1__metrics__unpack(NULL, blob.len, blob.data);
+		assert_non_null(m);
+		assert_non_null(m->cpu);
+		assert_non_null(m->cpu->usage);
+		assert_non_null(m->cpu->throttling);
+		s->cpu_ns = m->cpu->usage->total;
+		s->user_ns = m->cpu->usage->user;
+		s->kernel_ns = m->cpu->usage->kernel;
+		s->n_percpu = m->cpu->usage->n_per_cpu;
+		for (size_t i = 0; i < s->n_percpu; i++)
+			s->percpu_sum += m->cpu->usage->per_cpu[i];
+		if (m->memory) {
+			assert_non_null(m->memory->usage);
+			s->has_mem = 1;
+			s->mem_usage = m->memory->usage->usage;
+			s->mem_limit = m->memory->usage->limit;
+			/* memory.stat agrees with memory.limit_in_bytes */
+			assert_int_equal(m->memory->hierarchical_memory_limit, s->mem_limit);
+			assert_non_null(m->memory_oom_control);
+		}
+		if (m->pids) {
+			s->has_pids = 1;
+			s->pids_current = m->pids->current;
+			s->pids_limit = m->pids->limit;
+		}
+		io__containerd__cgroups__v1__metrics__free_unpacked(m, NULL);
+	} else {
+		assert_string_equal(blob.type_url, "io.containerd.cgroups.v2.Metrics");
+		Io__Containerd__Cgroups__V2__Metrics *m =
+			io__containerd__cgroups__v2__metrics__unpack(NULL, blob.len, blob.data);
+		assert_non_null(m);
+		s->v2 = 1;
+		assert_non_null(m->cpu);
+		s->cpu_ns = m->cpu->usage_usec * 1000;
+		s->user_ns = m->cpu->user_usec * 1000;
+		s->kernel_ns = m->cpu->system_usec * 1000;
+		if (m->memory) {
+			s->has_mem = 1;
+			s->mem_usage = m->memory->usage;
+			s->mem_limit = m->memory->usage_limit;
+		}
+		if (m->pids) {
+			s->has_pids = 1;
+			s->pids_current = m->pids->current;
+			s->pids_limit = m->pids->limit;
+		}
+		io__containerd__cgroups__v2__metrics__free_unpacked(m, NULL);
+	}
+	wr_blob_free(&blob);
+}
+
+static struct json_object *update_args(const char *resources)
+{
+	struct json_object *a = json_object_new_object();
+	json_object_object_add(a, "resources", json_tokener_parse(resources));
+	return a;
+}
+
+static int has_pid(const pid_t *pids, size_t n, pid_t pid)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return 1;
+	return 0;
+}
+
+static void test_stats_update_pids(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char bpath[256], cfgp[512], p[512], memdir[512], limit_file[600];
+	struct wr_error e = { 0 };
+	int v2 = host_cgroup_v2();
+
+	/* a busy container limited to 64 MiB and 100 processes */
+	bundle(f, "busy", "while :; do :; done", 0, bpath, sizeof bpath, 0);
+	snprintf(cfgp, sizeof cfgp, "%s/config.json", bpath);
+	struct json_object *c = json_object_from_file(cfgp), *lnx;
+	assert_true(json_object_object_get_ex(c, "linux", &lnx));
+	json_object_object_add(lnx, "resources", json_tokener_parse(
+		"{\"devices\":[{\"allow\":false,\"access\":\"rwm\"}],"
+		"\"memory\":{\"limit\":67108864},\"pids\":{\"limit\":100}}"));
+	assert_int_equal(json_object_to_file(cfgp, c), 0);
+	json_object_put(c);
+	struct wr_object *t = obj(f, WR_KIND_TASK, "busy", "", task_spec(bpath, NULL, "", ""));
+	OK(b->ops->task_create(b, t, NULL, err));
+	track_pid(f, t->pid);
+	OK(b->ops->task_start(b, t, NULL, err));
+	cgroup_dir(f, "busy", "memory", memdir, sizeof memdir);
+	snprintf(limit_file, sizeof limit_file, "%s/%s", memdir,
+		 v2 ? "memory.max" : "memory.limit_in_bytes");
+	assert_int_equal(read_u64_file(limit_file), 64 * MiB);
+	usleep(500 * 1000);
+
+	/* stats: real values from the cgroup */
+	struct stats s1, s2;
+	get_stats(b, t, &s1);
+	print_message("  %s: cpu %llu ns (user %llu, kernel %llu, %zu cpus), memory %llu of %llu, "
+		      "pids %llu of %llu\n", s1.v2 ? "v2" : "v1", (unsigned long long)s1.cpu_ns,
+		      (unsigned long long)s1.user_ns, (unsigned long long)s1.kernel_ns, s1.n_percpu,
+		      (unsigned long long)s1.mem_usage, (unsigned long long)s1.mem_limit,
+		      (unsigned long long)s1.pids_current, (unsigned long long)s1.pids_limit);
+	assert_int_equal(s1.v2, v2);
+	assert_true(s1.cpu_ns > 100ull * 1000 * 1000); /* busy for 0.5 s */
+	assert_true(s1.user_ns + s1.kernel_ns > 0);
+	if (!v2) {
+		assert_true(s1.n_percpu > 0);
+		assert_true(s1.percpu_sum > 0);
+	}
+	assert_true(s1.has_mem);
+	assert_true(s1.mem_usage > 0);
+	assert_int_equal(s1.mem_limit, 64 * MiB);
+	assert_true(s1.has_pids);
+	assert_int_equal(s1.pids_current, 1);
+	assert_int_equal(s1.pids_limit, 100);
+	usleep(100 * 1000);
+	get_stats(b, t, &s2);
+	assert_true(s2.cpu_ns > s1.cpu_ns);
+
+	/* pids: the cgroup's processes, the init and an exec */
+	pid_t *pids = NULL;
+	size_t n = 0;
+	OK(b->ops->task_pids(b, t, &pids, &n, err));
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], t->pid);
+	free(pids);
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "bundle", json_object_new_string(bpath));
+	json_object_object_add(spec, "process", json_tokener_parse(
+		"{\"args\":[\"sleep\",\"100\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+		"\"user\":{\"uid\":0,\"gid\":0}}"));
+	struct wr_object *x = obj(f, WR_KIND_EXEC, "busy/sl", "busy", spec);
+	OK(b->ops->exec_create(b, x, NULL, err));
+	OK(b->ops->exec_start(b, x, NULL, err));
+	track_pid(f, x->pid);
+	/* runc's short-lived helpers of the exec may still be on their way out */
+	for (int i = 0; i < 250; i++) {
+		OK(b->ops->task_pids(b, t, &pids, &n, err));
+		if (n == 2 || i == 249)
+			break;
+		free(pids);
+		usleep(20 * 1000);
+	}
+	assert_int_equal(n, 2);
+	assert_true(has_pid(pids, n, t->pid));
+	assert_true(has_pid(pids, n, x->pid));
+	free(pids);
+	/* pids.current also counts runc's helpers until reaped (by warrend; here,
+	 * where the test process reaps only its own pids, at the end) */
+	get_stats(b, t, &s2);
+	assert_true(s2.pids_current >= 2);
+	struct json_object *ka = kill_args(SIGKILL, 0);
+	OK(b->ops->exec_kill(b, x, ka, err));
+	json_object_put(ka);
+	wait_exit(f, x->pid);
+	OK(b->ops->exec_delete(b, x, NULL, err));
+
+	/* update: the limit changes in the cgroup and in the stats; again is fine */
+	struct json_object *ua = update_args("{\"memory\":{\"limit\":134217728},"
+					     "\"pids\":{\"limit\":200}}");
+	OK(b->ops->task_update(b, t, ua, err));
+	assert_int_equal(read_u64_file(limit_file), 128 * MiB);
+	OK(b->ops->task_update(b, t, ua, err));
+	json_object_put(ua);
+	assert_int_equal(read_u64_file(limit_file), 128 * MiB);
+	get_stats(b, t, &s2);
+	assert_int_equal(s2.mem_limit, 128 * MiB);
+	assert_int_equal(s2.pids_limit, 200);
+	snprintf(p, sizeof p, "%s/update-resources.json", bpath);
+	assert_false(exists(p));
+	/* no resources: nothing to change */
+	ua = json_object_new_object();
+	OK(b->ops->task_update(b, t, ua, err));
+	json_object_put(ua);
+
+	/* bad updates: runc's message, nothing changed */
+	ua = update_args("{\"memory\":{\"limit\":\"abc\"}}");
+	assert_int_equal(b->ops->task_update(b, t, ua, &e), -1);
+	json_object_put(ua);
+	print_message("  runc error: %s (%s)\n", e.msg, wr_code_name(e.code));
+	assert_int_not_equal(e.code, WR_OK);
+	assert_non_null(strstr(e.msg, "task busy"));
+	assert_non_null(strstr(e.msg, "runc update: "));
+	assert_non_null(strstr(e.msg, "cannot unmarshal"));
+	ua = update_args("{\"memory\":{\"limit\":-5}}");
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->task_update(b, t, ua, &e), -1);
+	json_object_put(ua);
+	print_message("  runc error: %s (%s)\n", e.msg, wr_code_name(e.code));
+	assert_non_null(strstr(e.msg, "runc update: "));
+	assert_non_null(strstr(e.msg, "-5"));
+	assert_int_equal(read_u64_file(limit_file), 128 * MiB);
+	assert_false(exists(p));
+	ua = update_args("[1,2]");
+	assert_int_equal(b->ops->task_update(b, t, ua, &e), -1);
+	json_object_put(ua);
+	assert_int_equal(e.code, WR_INVALID_ARGUMENT);
+	struct wr_object *ghost = obj(f, WR_KIND_TASK, "ghost", "", task_spec(bpath, NULL, "", ""));
+	ua = update_args("{\"memory\":{\"limit\":134217728}}");
+	assert_int_equal(b->ops->task_update(b, ghost, ua, &e), -1);
+	json_object_put(ua);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+	assert_int_equal(b->ops->task_stats(b, ghost, &(struct wr_blob){ 0 }, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+	assert_int_equal(b->ops->task_pids(b, ghost, &pids, &n, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+
+	/* a hybrid host read as v2: the unified hierarchy's cpu.stat and procs */
+	struct statfs sf;
+	if (!v2 && statfs("/sys/fs/cgroup/unified", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC) {
+		struct wr_ns_config cfg = { .state_dir = f->state, .runtime = runc_path(),
+					    .cgroup_version = 2 };
+		struct wr_backend *b2 = wr_ns_backend_new(&cfg, &e);
+		assert_non_null(b2);
+		struct stats s3;
+		get_stats(b2, t, &s3);
+		assert_true(s3.v2);
+		assert_true(s3.cpu_ns > 0);
+		OK(b2->ops->task_pids(b2, t, &pids, &n, err));
+		assert_int_equal(n, 1);
+		assert_int_equal(pids[0], t->pid);
+		free(pids);
+		b2->ops->destroy(b2);
+	}
+
+	/* the process gone: the cgroup is found from config.json until delete */
+	ka = kill_args(SIGKILL, 0);
+	OK(b->ops->task_kill(b, t, ka, err));
+	json_object_put(ka);
+	wait_exit(f, t->pid);
+	get_stats(b, t, &s2);
+	assert_true(s2.cpu_ns >= s1.cpu_ns);
+	assert_int_equal(s2.mem_limit, 128 * MiB);
+	assert_int_equal(s2.pids_current, 0);
+	OK(b->ops->task_pids(b, t, &pids, &n, err));
+	assert_int_equal(n, 0);
+	free(pids);
+	/* ... but not from a systemd-style path */
+	c = json_object_from_file(cfgp);
+	assert_true(json_object_object_get_ex(c, "linux", &lnx));
+	json_object_object_add(lnx, "cgroupsPath", json_object_new_string("system.slice:warren:busy"));
+	assert_int_equal(json_object_to_file(cfgp, c), 0);
+	json_object_put(c);
+	struct wr_blob blob = { 0 };
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->task_stats(b, t, &blob, &e), -1);
+	print_message("  %s\n", e.msg);
+	assert_int_equal(e.code, WR_UNIMPLEMENTED);
+	assert_non_null(strstr(e.msg, "system.slice:warren:busy"));
+	assert_null(blob.data);
+
+	/* delete removes the cgroup */
+	OK(b->ops->task_delete(b, t, NULL, err));
+	assert_false(exists(memdir));
+	assert_int_equal(b->ops->task_stats(b, t, &blob, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+}
+
 /* After the test process ends — even by a crash (a sanitizer abort skips
  * every teardown) — undo what it left: its containers and their processes
  * (orphans are re-parented to us, a subreaper too), mounts, cgroups, dirs. */
@@ -1220,6 +1527,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_exec_standalone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_runtime, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_update_pids, setup, teardown),
 	};
 	if (geteuid() != 0)
 		return cmocka_run_group_tests(tests, NULL, NULL); /* every test skips */
