@@ -23,7 +23,7 @@ BUILD   ?= build
 SANITIZE ?= 0
 
 CC      ?= cc
-PKGS    := sqlite3 libprotobuf-c json-c libcrypto
+PKGS    := sqlite3 libprotobuf-c json-c libcrypto inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 # -Ulinux: GNU C predefines `linux`; CRI's PodSandboxConfig has a field of that name
@@ -121,13 +121,29 @@ build/fuzz/fuzz_ttrpc: tests/fuzz/fuzz_ttrpc.c src/ttrpc/frame.c src/ttrpc/frame
 		$$(pkg-config --cflags --libs libprotobuf-c) -o $@
 
 # ---- install ---------------------------------------------------------------
+# Installed: the binaries (and the shim's per-backend names), warren.conf
+# (kept if one exists: it may hold the operator's settings), the containerd
+# drop-in, the systemd unit and the docs.
+SYSCONFDIR     ?= /etc
+SYSTEMDUNITDIR ?= /etc/systemd/system
+DOCDIR         ?= $(PREFIX)/share/doc/warren
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/warren \
+		$(DESTDIR)$(SYSCONFDIR)/containerd/conf.d $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(DOCDIR)
 	for b in $(BINS); do install -m 0755 $$b $(DESTDIR)$(PREFIX)/bin/; done
 	for n in $(SHIM_ALIASES); do ln -sf containerd-shim-warren-v2 $(DESTDIR)$(PREFIX)/bin/$$n; done
+	test -e $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf || \
+		install -m 0644 src/daemon/warren.conf $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf
+	install -m 0644 src/daemon/containerd-warren.toml $(DESTDIR)$(SYSCONFDIR)/containerd/conf.d/warren.toml
+	sed -e 's|@BINDIR@|$(PREFIX)/bin|g' -e 's|@DOCDIR@|$(DOCDIR)|g' src/daemon/warrend.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/warrend.service
+	install -m 0644 README.md $(DESTDIR)$(DOCDIR)/
 
 uninstall:
 	for b in $(notdir $(BINS)) $(SHIM_ALIASES); do rm -f $(DESTDIR)$(PREFIX)/bin/$$b; done
+	rm -f $(DESTDIR)$(SYSCONFDIR)/warren/warren.conf $(DESTDIR)$(SYSCONFDIR)/containerd/conf.d/warren.toml \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/warrend.service $(DESTDIR)$(DOCDIR)/README.md
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/warren $(DESTDIR)$(DOCDIR) 2>/dev/null
 
 clean:
 	rm -rf build

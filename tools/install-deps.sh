@@ -14,6 +14,8 @@ PKGS=(
 	libjson-c-dev graphviz
 	# SHA-256 of containerd's address names a warrend instance (libcrypto)
 	libssl-dev
+	# warren.conf (INI) parser
+	libinih-dev
 	# google/protobuf/*.proto (any, empty, timestamp, descriptor) that the
 	# containerd protos import: only a Recommends of protobuf-compiler
 	libprotobuf-dev

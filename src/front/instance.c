@@ -1,6 +1,9 @@
 /* instance.c — paths of one warrend instance, keyed by containerd's address
- * (see instance.h).  SHA-256 comes from OpenSSL's libcrypto. */
+ * (see instance.h); the base directories come from warren.conf and the
+ * environment (config.h).  SHA-256 comes from OpenSSL's libcrypto. */
 #include "front/instance.h"
+
+#include "front/config.h"
 
 #include <errno.h>
 #include <openssl/evp.h>
@@ -9,12 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-
-static const char *env_or(const char *name, const char *def)
-{
-	const char *v = getenv(name);
-	return v && *v ? v : def;
-}
 
 static int fmt(char *out, size_t size, struct wr_error *err, const char *f, const char *a,
 	       const char *b)
@@ -38,8 +35,10 @@ int wr_instance_init(struct wr_instance *in, const char *address, struct wr_erro
 		return wr_error_set(err, WR_INTERNAL, "sha256 of the containerd address failed");
 	for (int i = 0; i < 8; i++)
 		snprintf(in->key + 2 * i, 3, "%02x", md[i]);
-	const char *state = env_or("WARREN_STATE_DIR", "/run/warren");
-	const char *root = env_or("WARREN_ROOT", "/var/lib/warren");
+	struct wr_config cfg;
+	if (wr_config_load(&cfg, NULL, err) < 0)
+		return -1;
+	const char *state = cfg.state_dir, *root = cfg.root_dir;
 	if (fmt(in->state_dir, sizeof in->state_dir, err, "%s/%s", state, in->key) ||
 	    fmt(in->root_dir, sizeof in->root_dir, err, "%s/%s", root, in->key) ||
 	    fmt(in->db_path, sizeof in->db_path, err, "%s/%s", in->root_dir, "warren.db") ||

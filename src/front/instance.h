@@ -3,9 +3,10 @@
  * One warrend serves one containerd instance (two containerds on one host
  * never share a daemon), so every path is keyed by a hash of containerd's
  * address:  <state>/<key>/<backend>.sock, <state>/<key>/warrend.lock, and
- * <root>/<key>/warren.db.  state defaults to /run/warren and root to
- * /var/lib/warren; WARREN_STATE_DIR and WARREN_ROOT override them (tests
- * give each private containerd private directories this way).
+ * <root>/<key>/warren.db.  state and root are warren.conf's state_dir
+ * (/run/warren) and root_dir (/var/lib/warren); WARREN_STATE_DIR and
+ * WARREN_ROOT override them (tests give each private containerd private
+ * directories this way).  A broken warren.conf fails here, naming the line.
  *
  * The shim binary and warrend both derive the paths here, so the address the
  * shim prints is the socket the daemon listens on.  The backend a new
