@@ -29,6 +29,7 @@
 #define WR_ENGINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/backend.h"
 #include "core/error.h"
@@ -50,6 +51,15 @@ struct wr_engine_config {
 	size_t n_backends;
 	wr_transition_cb on_transition;
 	void *on_transition_ctx;
+	/* Optional: exits that someone else reaped while no engine ran.  warrend's
+	 * front process is the container processes' reaper and hands its records
+	 * to the core before the engine opens; recovery asks here when a backend
+	 * observes that a task's or exec's process is gone, so the real status is
+	 * journaled instead of 255 ("unknown").  Returns 1 and fills status (exit
+	 * code, or 128+signal) and exited_at (ns since the epoch) when pid's exit
+	 * is known, 0 when not. */
+	int (*exit_of)(void *ctx, int pid, int *status, int64_t *exited_at);
+	void *exit_of_ctx;
 	bool skip_recovery;            /* tests only: open without recovering */
 };
 

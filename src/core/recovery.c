@@ -12,7 +12,8 @@
  *  2. World.  For every object in a stable state, ask the backend what is
  *     really there: resources gone (host reboot) → Lost, recorded with a
  *     reason, never dropped silently; a process that exited while we were
- *     down → Exit with its real status.
+ *     down → Exit with its real status: the one its reaper recorded
+ *     (cfg.exit_of) when there is one, else what the backend can tell.
  *
  * Crash points are off while recovering: a crash here is recovered the same
  * way at the next start, because nothing is assumed that was not journaled. */
@@ -128,6 +129,20 @@ struct world {
 	size_t n, cap;
 };
 
+/* A task's or exec's process is gone: if whoever reaped it told us how it
+ * ended (cfg.exit_of), that is the truth, whatever the backend could guess. */
+static void reaped_exit(struct wr_engine *e, const struct wr_object *o, struct wr_observation *obs)
+{
+	int status;
+	int64_t at = 0;
+	if (!e->cfg.exit_of || o->kind == WR_KIND_SANDBOX || o->pid <= 0 ||
+	    e->cfg.exit_of(e->cfg.exit_of_ctx, o->pid, &status, &at) != 1)
+		return;
+	obs->exited = 1;
+	obs->exit_status = status;
+	obs->exited_at = at;
+}
+
 static void observe_one(void *ctx, struct wr_object *o)
 {
 	struct world *w = ctx;
@@ -152,12 +167,15 @@ static void observe_one(void *ctx, struct wr_object *o)
 			wr_kind_name(o->kind), o->id, err.msg);
 		return;
 	}
+	if (!obs.exists || obs.exited)
+		reaped_exit(w->e, o, &obs);
 	if (!obs.exists && wr_engine_allows(o, wr_lc_event_by_name(lc, "Lost"))) {
 		ev = wr_lc_event_by_name(lc, "Lost");
 		args = json_object_new_object();
 		json_object_object_add(args, "reason", json_object_new_string(
 			"its resources vanished while warren was down (host reboot?)"));
-		json_object_object_add(args, "exit_status", json_object_new_int(255));
+		json_object_object_add(args, "exit_status",
+				       json_object_new_int(obs.exited ? obs.exit_status : 255));
 		w->e->report.lost++;
 	} else if (obs.exited && wr_engine_allows(o, wr_lc_event_by_name(lc, "Exit"))) {
 		ev = wr_lc_event_by_name(lc, "Exit");

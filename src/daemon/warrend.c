@@ -1,25 +1,36 @@
-/* warrend.c — the resident warren daemon: one process for every pod of one
- * containerd instance.
+/* warrend.c — the resident warren daemon: one per containerd instance, for
+ * every pod of it.  Two processes run from this one binary (DESIGN §1):
  *
- * It opens the lifecycle engine over its journal (recovering every live
- * object), loads the backends, serves containerd's Sandbox and Task services
- * on one socket per backend, reaps container processes (it is their child
- * subreaper), and flushes the engine's queue once per loop iteration (group
- * commit).  containerd-shim-warren-v2 `start` spawns it on demand; a systemd
- * unit may run it instead.  A second warrend for the same containerd exits at
- * once (the state directory's lock is held).
+ *   front  warrend --containerd-address SOCK ...  (as started by the shim or
+ *          a unit).  Takes the instance lock, owns containerd's sockets and
+ *          connections, is the subreaper of container processes, and runs
+ *          the core as its child, restarting it when it dies and on SIGHUP
+ *          (src/relay/front.h).  Small on purpose: no engine, no database.
+ *   core   warrend --core --control-fd N ...  (spawned by the front only).
+ *          Receives the front's exit records, opens the lifecycle engine over
+ *          its journal (recovering every live object with those records),
+ *          loads the backends, serves containerd's Sandbox and Task services
+ *          on the connections the front hands over, and flushes the engine's
+ *          queue once per loop iteration (group commit).
+ *
+ * containerd-shim-warren-v2 `start` spawns the front on demand; a second
+ * front for the same containerd exits at once (the state directory's lock is
+ * held).  Killing or upgrading the core is invisible to containerd: no
+ * connection closes.  To upgrade, install the new binaries and send SIGHUP
+ * to the front: the core is re-executed from the binary's path.
  *
  *   warrend --containerd-address SOCK [--ttrpc-address SOCK] [--db PATH]
  *           [--log-level LEVEL] [--recover-only] [--version]
  *
- * Paths derive from containerd's address (front/instance.h); --db overrides
- * the journal's.  --ttrpc-address is where task events go (containerd's
- * TTRPC_ADDRESS; default: the address plus ".ttrpc").  --recover-only
- * recovers, prints the report and exits. */
+ * Settings come from warren.conf (front/config.h); paths derive from
+ * containerd's address (front/instance.h); --db overrides the journal's.  --ttrpc-address is where task events go (containerd's
+ * TTRPC_ADDRESS; default: the address plus ".ttrpc").  --recover-only takes
+ * the lock, recovers, prints the report and exits (no front, no core). */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,14 +41,20 @@
 #include "backends/ns/ns.h"
 #include "core/engine.h"
 #include "core/log.h"
+#include "front/config.h"
 #include "front/front.h"
 #include "front/instance.h"
+#include "relay/core_link.h"
+#include "relay/front.h"
 
 struct options {
 	const char *address;
 	const char *ttrpc_address;
 	const char *db;
+	const char *log_level;
 	int recover_only;
+	int core;
+	int control_fd;
 };
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -62,10 +79,13 @@ static int parse(int argc, char **argv, struct options *o)
 		{ "db", required_argument, NULL, 'd' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "recover-only", no_argument, NULL, 'r' },
+		{ "core", no_argument, NULL, 'C' },
+		{ "control-fd", required_argument, NULL, 'F' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
+	o->control_fd = -1;
 	for (int c; (c = getopt_long(argc, argv, "a:t:d:l:rVh", opts, NULL)) != -1;) {
 		switch (c) {
 		case 'a': o->address = optarg; break;
@@ -77,9 +97,11 @@ static int parse(int argc, char **argv, struct options *o)
 					optarg);
 				return 2;
 			}
-			wr_log_init("warrend", wr_log_level_by_name(optarg));
+			o->log_level = optarg;
 			break;
 		case 'r': o->recover_only = 1; break;
+		case 'C': o->core = 1; break;
+		case 'F': o->control_fd = atoi(optarg); break;
 		case 'V': printf("warrend %s\n", WARREN_VERSION); return 0;
 		default:
 			fprintf(stderr, "usage: warrend --containerd-address SOCK [--ttrpc-address SOCK] "
@@ -89,6 +111,10 @@ static int parse(int argc, char **argv, struct options *o)
 	}
 	if (!o->address) {
 		fprintf(stderr, "warrend: --containerd-address is required\n");
+		return 2;
+	}
+	if (o->core && o->control_fd < 0) {
+		fprintf(stderr, "warrend: --core needs --control-fd (it is started by warrend only)\n");
 		return 2;
 	}
 	return -1;
@@ -108,83 +134,167 @@ static int take_lock(const char *path)
 	int n = snprintf(pid, sizeof pid, "%d\n", getpid());
 	if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) != n)
 		wr_warn("cannot write the pid into %s", path);
-	return 0;   /* fd stays open: the lock lives as long as we do */
+	return 0;   /* fd stays open (close-on-exec: not in the core): the lock lives as long as we do */
 }
 
-static int run(const struct options *opt, const struct wr_instance *in)
+/* ---- core ----------------------------------------------------------------------- */
+
+/* Open the backends and the engine (recovering; exit_of/ctx may be NULL). */
+static struct wr_engine *open_engine(const struct options *opt, const struct wr_instance *in,
+				     struct wr_front *front, struct wr_backend **ns,
+				     int (*exit_of)(void *, int, int *, int64_t *), void *ctx)
+{
+	struct wr_error err;
+	char ns_state[sizeof in->state_dir + 8];
+	snprintf(ns_state, sizeof ns_state, "%s/ns", in->state_dir);
+	struct wr_config conf;
+	if (wr_config_load(&conf, NULL, &err) < 0) {
+		wr_error_log("%s", err.msg);
+		return NULL;
+	}
+	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = conf.runtime,
+				      .runtime_root = conf.runtime_root };
+	if (wr_mkdir_p(in->root_dir, 0700, &err) < 0 || !(*ns = wr_ns_backend_new(&nscfg, &err))) {
+		wr_error_log("backend ns: %s", err.msg);
+		return NULL;
+	}
+	static struct wr_backend *backends[1];
+	backends[0] = *ns;
+	struct wr_engine_config cfg = {
+		.db_path = opt->db ? opt->db : in->db_path,
+		.backends = backends,
+		.n_backends = 1,
+		.on_transition = front ? wr_front_on_transition : NULL,
+		.on_transition_ctx = front,
+		.exit_of = exit_of,
+		.exit_of_ctx = ctx,
+	};
+	struct wr_engine *e;
+	if (wr_engine_open(&e, &cfg, &err) < 0) {
+		wr_error_log("%s", err.msg);
+		(*ns)->ops->destroy(*ns);
+		return NULL;
+	}
+	const struct wr_recovery_report *r = wr_engine_recovery(e);
+	wr_info("warrend %s for containerd %s: journal %s: %d live objects, %d steps rolled "
+		"forward, %d failed, %d lost, %d exited while down", WARREN_VERSION, opt->address,
+		cfg.db_path, r->examined, r->rolled_forward, r->failed, r->lost, r->exited);
+	return e;
+}
+
+static int run_core(const struct options *opt, const struct wr_instance *in)
 {
 	struct wr_error err;
 	struct ev_loop *loop = ev_default_loop(0);
+	signal(SIGHUP, SIG_IGN);   /* SIGHUP is for the front */
+	struct wr_core_link *link = wr_core_link_open(loop, opt->control_fd, &err);
+	if (!link) {
+		wr_error_log("control channel: %s", err.msg);
+		return 1;
+	}
 	char ttrpc[4096];
 	if (opt->ttrpc_address)
 		snprintf(ttrpc, sizeof ttrpc, "%s", opt->ttrpc_address);
 	else
 		snprintf(ttrpc, sizeof ttrpc, "%s.ttrpc", opt->address);
-
-	char ns_state[sizeof in->state_dir + 8];
-	snprintf(ns_state, sizeof ns_state, "%s/ns", in->state_dir);
-	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = getenv("WARREN_RUNTIME") };
-	struct wr_backend *ns = wr_ns_backend_new(&nscfg, &err);
-	if (!ns) {
-		wr_error_log("backend ns: %s", err.msg);
-		return 1;
-	}
-	struct wr_front *front = wr_front_new(loop, opt->recover_only ? "" : ttrpc, &err);
+	struct wr_front *front = wr_front_new(loop, ttrpc, &err);
 	if (!front) {
 		wr_error_log("%s", err.msg);
-		ns->ops->destroy(ns);
+		wr_core_link_free(link);
 		return 1;
 	}
-	struct wr_backend *backends[] = { ns };
-	struct wr_engine_config cfg = {
-		.db_path = opt->db ? opt->db : in->db_path,
-		.backends = backends,
-		.n_backends = 1,
-		.on_transition = wr_front_on_transition,
-		.on_transition_ctx = front,
-	};
-	struct wr_engine *e;
-	if (wr_engine_open(&e, &cfg, &err) < 0) {
-		wr_error_log("%s", err.msg);
+	struct wr_backend *ns;
+	struct wr_engine *e = open_engine(opt, in, front, &ns, wr_core_link_exit_of, link);
+	if (!e) {
 		wr_front_free(front);
-		ns->ops->destroy(ns);
+		wr_core_link_free(link);
 		return 1;
 	}
 	wr_front_set_engine(front, e);
-	const struct wr_recovery_report *r = wr_engine_recovery(e);
-	wr_info("warrend %s for containerd %s: journal %s: %d live objects, %d steps rolled "
-		"forward, %d failed, %d lost, %d exited while down", WARREN_VERSION, opt->address,
-		cfg.db_path, r->examined, r->rolled_forward, r->failed, r->lost, r->exited);
-	int rc = 0;
-	if (!opt->recover_only) {
-		char sock[4096];
-		if (wr_instance_socket(in, "ns", sock, sizeof sock, &err) < 0 ||
-		    wr_front_listen(front, "ns", sock, &err) < 0) {
-			wr_error_log("%s", err.msg);
-			rc = 1;
-		} else {
-			wr_front_start_reaper(front);
-			ev_prepare flush;
-			ev_prepare_init(&flush, flush_cb);
-			flush.data = e;
-			ev_prepare_start(loop, &flush);
-			ev_signal sigterm, sigint;
-			ev_signal_init(&sigterm, stop_cb, SIGTERM);
-			ev_signal_init(&sigint, stop_cb, SIGINT);
-			ev_signal_start(loop, &sigterm);
-			ev_signal_start(loop, &sigint);
-			ev_run(loop, 0);
-			ev_prepare_stop(loop, &flush);
-			ev_signal_stop(loop, &sigterm);
-			ev_signal_stop(loop, &sigint);
-			unlink(sock);
-		}
-	}
+	wr_core_link_start(link, e, front);
+	ev_prepare flush;
+	ev_prepare_init(&flush, flush_cb);
+	flush.data = e;
+	ev_prepare_start(loop, &flush);
+	ev_signal sigterm, sigint;
+	ev_signal_init(&sigterm, stop_cb, SIGTERM);
+	ev_signal_init(&sigint, stop_cb, SIGINT);
+	ev_signal_start(loop, &sigterm);
+	ev_signal_start(loop, &sigint);
+	ev_run(loop, 0);
+	signal(SIGTERM, SIG_IGN);   /* a second one must not cut the clean-up short */
+	signal(SIGINT, SIG_IGN);
+	ev_prepare_stop(loop, &flush);
+	ev_signal_stop(loop, &sigterm);
+	ev_signal_stop(loop, &sigint);
 	wr_front_free(front);
 	wr_engine_close(e);
+	wr_core_link_free(link);
 	ns->ops->destroy(ns);
 	ev_loop_destroy(loop);
-	return rc;
+	return 0;
+}
+
+static int run_recover_only(const struct options *opt, const struct wr_instance *in)
+{
+	struct wr_backend *ns;
+	struct wr_engine *e = open_engine(opt, in, NULL, &ns, NULL, NULL);
+	if (!e)
+		return 1;
+	wr_engine_close(e);
+	ns->ops->destroy(ns);
+	return 0;
+}
+
+/* ---- front ---------------------------------------------------------------------- */
+
+static int run_front(const struct options *opt, const struct wr_instance *in)
+{
+	struct wr_error err;
+	/* The core is exec'd by path, not through /proc/self/exe: after an
+	 * upgrade replaced the file, the path names the new binary. */
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0) {
+		wr_error_log("cannot read /proc/self/exe: %s", strerror(errno));
+		return 1;
+	}
+	self[n] = '\0';
+	const char *deleted = " (deleted)";
+	size_t dl = strlen(deleted);
+	if ((size_t)n > dl && strcmp(self + n - dl, deleted) == 0)
+		self[n - dl] = '\0';
+	char sock[4096];
+	if (wr_instance_socket(in, "ns", sock, sizeof sock, &err) < 0) {
+		wr_error_log("%s", err.msg);
+		return 1;
+	}
+	const char *args[12];
+	int k = 0;
+	args[k++] = "--containerd-address";
+	args[k++] = opt->address;
+	if (opt->ttrpc_address) {
+		args[k++] = "--ttrpc-address";
+		args[k++] = opt->ttrpc_address;
+	}
+	if (opt->db) {
+		args[k++] = "--db";
+		args[k++] = opt->db;
+	}
+	if (opt->log_level) {
+		args[k++] = "--log-level";
+		args[k++] = opt->log_level;
+	}
+	args[k] = NULL;
+	struct wr_relay_listen listen[] = { { "ns", sock } };
+	struct wr_relay_config cfg = {
+		.core_path = self,
+		.core_args = args,
+		.listen = listen,
+		.n_listen = 1,
+	};
+	wr_info("warrend %s front for containerd %s (core: %s)", WARREN_VERSION, opt->address, self);
+	return wr_relay_front_run(&cfg);
 }
 
 int main(int argc, char **argv)
@@ -194,19 +304,28 @@ int main(int argc, char **argv)
 	int rc = parse(argc, argv, &opt);
 	if (rc >= 0)
 		return rc;
-	signal(SIGPIPE, SIG_IGN);
-	struct wr_instance in;
+	struct wr_config conf;
 	struct wr_error err;
-	if (wr_instance_init(&in, opt.address, &err) < 0 ||
-	    wr_mkdir_p(in.state_dir, 0711, &err) < 0 || wr_mkdir_p(in.root_dir, 0700, &err) < 0) {
+	if (wr_config_load(&conf, NULL, &err) < 0) {
 		wr_error_log("%s", err.msg);
 		return 1;
 	}
+	wr_log_init(opt.core ? "warrend core" : "warrend",
+		    opt.log_level ? wr_log_level_by_name(opt.log_level) : conf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	struct wr_instance in;
+	if (wr_instance_init(&in, opt.address, &err) < 0 ||
+	    wr_mkdir_p(in.state_dir, 0711, &err) < 0) {
+		wr_error_log("%s", err.msg);
+		return 1;
+	}
+	if (opt.core)
+		return run_core(&opt, &in);   /* the front holds the lock for us */
 	int lock = take_lock(in.lock_path);
 	if (lock != 0) {
 		if (lock > 0)
 			wr_info("another warrend already serves containerd %s", opt.address);
 		return lock > 0 ? 0 : 1;
 	}
-	return run(&opt, &in);
+	return opt.recover_only ? run_recover_only(&opt, &in) : run_front(&opt, &in);
 }

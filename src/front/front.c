@@ -1,11 +1,13 @@
-/* front.c — the front end's frame: listeners per backend, decoding and
- * answering calls, and engine steps that answer a call when they complete. */
+/* front.c — the front end's frame: a ttrpc server per backend (fed by a
+ * listening socket or by adopted connections), decoding and answering calls,
+ * and engine steps that answer a call when they complete. */
 #include "front/front_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -35,8 +37,6 @@ void wr_front_free(struct wr_front *f)
 {
 	if (!f)
 		return;
-	if (f->reaping)
-		ev_child_stop(f->loop, &f->reaper);
 	for (struct wr_listener *l = f->listeners, *next; l; l = next) {
 		next = l->next;
 		wr_ttrpc_server_free(l->server);
@@ -57,31 +57,57 @@ void wr_front_on_transition(void *ctx, const struct wr_object *o, int from, int 
 	wr_front_notify(ctx, o, from, event, to);
 }
 
-int wr_front_listen(struct wr_front *f, const char *backend, const char *path,
-		    struct wr_error *err)
+/* The listener (ttrpc server with both services) of backend, made on first use. */
+static struct wr_listener *listener_of(struct wr_front *f, const char *backend,
+				       struct wr_error *err)
 {
-	if (!wr_engine_backend(f->engine, backend))
-		return wr_error_set(err, WR_INVALID_ARGUMENT, "backend %s is not loaded", backend);
+	for (struct wr_listener *l = f->listeners; l; l = l->next)
+		if (strcmp(l->backend, backend) == 0)
+			return l;
+	if (!wr_engine_backend(f->engine, backend)) {
+		wr_error_set(err, WR_INVALID_ARGUMENT, "backend %s is not loaded", backend);
+		return NULL;
+	}
 	struct wr_listener *l = calloc(1, sizeof *l);
-	if (!l)
-		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
+	if (!l) {
+		wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
+		return NULL;
+	}
 	l->front = f;
 	snprintf(l->backend, sizeof l->backend, "%s", backend);
 	l->server = wr_ttrpc_server_new(f->loop, err);
 	if (!l->server) {
 		free(l);
-		return -1;
+		return NULL;
 	}
-	if (wr_sandbox_api_register(l, err) < 0 || wr_task_api_register(l, err) < 0 ||
-	    wr_ttrpc_server_listen(l->server, path, err) < 0) {
+	if (wr_sandbox_api_register(l, err) < 0 || wr_task_api_register(l, err) < 0) {
 		wr_ttrpc_server_free(l->server);
 		free(l);
-		return -1;
+		return NULL;
 	}
 	l->next = f->listeners;
 	f->listeners = l;
+	return l;
+}
+
+int wr_front_listen(struct wr_front *f, const char *backend, const char *path,
+		    struct wr_error *err)
+{
+	struct wr_listener *l = listener_of(f, backend, err);
+	if (!l || wr_ttrpc_server_listen(l->server, path, err) < 0)
+		return -1;
 	wr_info("serving backend %s on %s", backend, path);
 	return 0;
+}
+
+int wr_front_adopt(struct wr_front *f, const char *backend, int fd, struct wr_error *err)
+{
+	struct wr_listener *l = listener_of(f, backend, err);
+	if (!l) {
+		close(fd);
+		return -1;
+	}
+	return wr_ttrpc_server_adopt(l->server, fd, err);
 }
 
 /* ---- calls ---------------------------------------------------------------- */

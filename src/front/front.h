@@ -1,11 +1,14 @@
-/* front.h — the containerd front end of warrend: ttrpc services that turn
- * containerd's Sandbox and Task calls into lifecycle events.
+/* front.h — the containerd front end of warrend's core: ttrpc services that
+ * turn containerd's Sandbox and Task calls into lifecycle events.
  *
- * One listener (ttrpc server) per backend socket: the socket containerd
- * dialled tells which backend a new sandbox or standalone task gets
- * (instance.h).  Every call is answered asynchronously from the engine's
- * completion callback, so a long Wait never blocks other calls.  Exits of
- * container processes come from the reaper (warrend is their subreaper);
+ * One ttrpc server per backend: the socket containerd dialled tells which
+ * backend a new sandbox or standalone task gets (instance.h).  In warrend the
+ * sockets belong to the front process (src/relay/), which hands each
+ * containerd connection to the core as an already connected fd
+ * (wr_front_adopt); tests listen on a path directly.  Every call is answered
+ * asynchronously from the engine's completion callback, so a long Wait never
+ * blocks other calls.  Exits of container processes come from the front
+ * process, their reaper (src/relay/core_link.c turns them into Exit events);
  * containerd hears about transitions through ordered events (events.h). */
 #ifndef WR_FRONT_H
 #define WR_FRONT_H
@@ -32,7 +35,8 @@ void wr_front_set_engine(struct wr_front *f, struct wr_engine *e);
 int wr_front_listen(struct wr_front *f, const char *backend, const char *path,
 		    struct wr_error *err);
 
-/* Start reaping children (SIGCHLD) and turning exits into Exit events. */
-void wr_front_start_reaper(struct wr_front *f);
+/* Serve an already connected socket (one containerd connection) for backend;
+ * takes ownership of fd (closed on failure). */
+int wr_front_adopt(struct wr_front *f, const char *backend, int fd, struct wr_error *err);
 
 #endif

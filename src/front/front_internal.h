@@ -27,8 +27,6 @@ struct wr_front {
 	struct wr_listener *listeners;
 	struct wr_events *events;
 	struct wr_waiter *waiters;
-	ev_child reaper;
-	int reaping;
 };
 
 /* ---- calls ---------------------------------------------------------------- */

@@ -393,13 +393,14 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_free(c);
 }
 
-static void conn_new(struct wr_ttrpc_server *s, int fd)
+/* Serve fd (non-blocking, close-on-exec); on failure fd is closed. */
+static int conn_new(struct wr_ttrpc_server *s, int fd)
 {
 	struct conn *c = calloc(1, sizeof *c);
 	if (!c) {
 		slog(s, "out of memory accepting a connection");
 		close(fd);
-		return;
+		return -1;
 	}
 	c->srv = s;
 	c->loop = s->loop;
@@ -419,6 +420,7 @@ static void conn_new(struct wr_ttrpc_server *s, int fd)
 		s->conns->prev = c;
 	s->conns = c;
 	ev_io_start(s->loop, &c->rio);
+	return 0;
 }
 
 /* ---- listeners ----------------------------------------------------------- */
@@ -452,6 +454,19 @@ static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)revents;
 	struct listener *l = w->data;
 	ev_io_start(loop, &l->io);
+}
+
+int wr_ttrpc_server_adopt(struct wr_ttrpc_server *s, int fd, struct wr_error *err)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int e = errno;
+		close(fd);
+		return wr_error_errno(err, e, "ttrpc adopt fd %d", fd);
+	}
+	if (conn_new(s, fd) < 0)
+		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "ttrpc adopt: out of memory");
+	return 0;
 }
 
 int wr_ttrpc_server_listen_fd(struct wr_ttrpc_server *s, int fd, struct wr_error *err)

@@ -57,6 +57,12 @@ int wr_ttrpc_server_listen(struct wr_ttrpc_server *s, const char *path, struct w
  * server takes ownership of fd and makes it non-blocking. */
 int wr_ttrpc_server_listen_fd(struct wr_ttrpc_server *s, int fd, struct wr_error *err);
 
+/* Serve an already connected stream socket as one more connection (warrend's
+ * core gets containerd's connections this way, one end of a socketpair per
+ * connection, from the front process).  The server takes ownership of fd and
+ * makes it non-blocking and close-on-exec; on failure fd is closed. */
+int wr_ttrpc_server_adopt(struct wr_ttrpc_server *s, int fd, struct wr_error *err);
+
 /* Where connection-level events go (protocol violations, I/O errors); the
  * default writes "warren ttrpc: ..." lines to stderr.  fn NULL silences. */
 void wr_ttrpc_server_set_log(struct wr_ttrpc_server *s, wr_ttrpc_log_fn fn, void *ctx);

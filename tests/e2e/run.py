@@ -594,6 +594,205 @@ def bad_input(t):
     check("does-not-exist" in r.stdout + r.stderr, "ctr run error %r lacks the path", r.stderr)
 
 
+# ---- warrend's front and core (DESIGN §1) -------------------------------------------
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def warrend(t):
+    """(front pid, core pid) of this containerd's warrend, None where not
+    running: among the harness's descendants (never by name system-wide),
+    executables named warrend; the core is the front's child run with --core."""
+    table = harness.proc_table()
+    procs = [p for p in t.h.daemon_procs() if p in table and harness.exe_name(p) == "warrend"]
+    # (a core being spawned is, until its exec, a copy of the front: its parent tells)
+    fronts = [p for p in procs if table[p][0] not in procs and b"--core" not in cmdline(p)]
+    front = fronts[0] if len(fronts) == 1 else None
+    cores = [p for p in procs if b"--core" in cmdline(p) and front and table[p][0] == front]
+    return front, (cores[0] if len(cores) == 1 else None)
+
+
+def new_core(t, front, old, deadline_s=15):
+    """Wait until the front (same pid) runs a core other than old; returns it."""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        f, c = warrend(t)
+        check(f == front, "front changed from %s to %s", front, f)
+        if c and c != old:
+            return c
+        time.sleep(0.05)
+    raise AssertionError("no new core after %d s (front %s, old core %s)" % (deadline_s, front, old))
+
+
+def shim_disconnects(t, since, removed=()):
+    """containerd log lines since offset `since` saying a shim died, but for
+    sandboxes in `removed`: containerd logs the same when it closes the
+    connection of a sandbox it removes (RemovePodSandbox, a failed
+    RunPodSandbox's clean-up)."""
+    text = read_file(t.h.log_path)[since:]
+    return [line for line in text.split("\n") if "shim disconnected" in line
+            and not any("id=%s " % i in line + " " for i in removed)]
+
+
+def assert_pod_serves(t, pod, running, what, since=None, removed=()):
+    """The pod and its running containers are as CRI should see them, exec
+    works, and (since given) containerd has not seen its shim die."""
+    cri = t.cri
+    if since is not None:
+        gone = shim_disconnects(t, since, removed)
+        check(not gone, "%s: containerd saw a dead shim: %s", what, gone)
+    check(cri.pod_state(pod) == "SANDBOX_READY", "%s: pod %s", what, cri.pod_state(pod))
+    listed = {p.id: p.state for p in cri.list_pods()}
+    check(listed.get(pod) == 0, "%s: pod listed as %s", what, listed.get(pod))  # SANDBOX_READY
+    listed = {c.id: c.state for c in cri.list_containers(pod)}
+    for cid in running:
+        check(cri.state(cid) == "CONTAINER_RUNNING", "%s: container %s", what, cri.state(cid))
+        check(listed.get(cid) == 1, "%s: container listed as %s", what, listed.get(cid))  # RUNNING
+    code, out, err = cri.exec_sync(running[0], ["sh", "-c", "echo alive; exit 5"])
+    check((code, out) == (5, b"alive\n"), "%s: exec: exit %d stdout %r stderr %r", what, code, out, err)
+
+
+def resume_warrend(t):
+    """SIGCONT this containerd's warrend (a failed case may leave its core stopped)."""
+    for pid in warrend(t):
+        if pid:
+            os.kill(pid, signal.SIGCONT)
+
+
+def in_thread(fn):
+    """Run fn in a thread; returns (thread, box) where box gets "ok" or "error"."""
+    box = {}
+
+    def run():
+        try:
+            box["ok"] = fn()
+        except Exception as e:  # noqa: BLE001
+            box["error"] = e
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    return th, box
+
+
+def core_case_setup(t, name):
+    """For the cases about warrend's core: a pod with a sleeping container,
+    and the front and core pids.  Returns (containerd log offset, pod id,
+    pod config, container id, front pid, core pid)."""
+    if t.runtime == "runc":
+        raise Skip("warrend's core only")
+    since = len(read_file(t.h.log_path))
+    pod, cfg = t.run_pod(name)
+    c1 = t.create(pod, cfg, "sleeper", command=["sleep", "1000"])
+    t.cri.start(c1)
+    front, core = warrend(t)
+    check(front and core, "warrend front %s, core %s", front, core)
+    return since, pod, cfg, c1, front, core
+
+
+@case("core_kill")
+def core_kill(t):
+    cri = t.cri
+    since, pod, cfg, c1, front, core = core_case_setup(t, "corekill")
+    t.closers.append(lambda: resume_warrend(t))
+
+    # 1: plain kill -9 of the core.
+    os.kill(core, signal.SIGKILL)
+    core = new_core(t, front, core)
+    assert_pod_serves(t, pod, [c1], "after kill 1", since)
+
+    # 2: kill -9 while a RunPodSandbox and a StartContainer are in flight:
+    # the core is stopped first, so both calls surely wait inside it.
+    c2 = t.create(pod, cfg, "late", command=["sleep", "1000"])
+    os.kill(core, signal.SIGSTOP)
+    t_pod, pod_box = in_thread(lambda: t.run_pod("inflight", timeout=90))
+    t_ctr, ctr_box = in_thread(lambda: cri.start(c2, timeout=90))
+    time.sleep(1.5)
+    os.kill(core, signal.SIGKILL)
+    core = new_core(t, front, core)
+    for th, name in ((t_pod, "RunPodSandbox"), (t_ctr, "StartContainer")):
+        th.join(60)
+        check(not th.is_alive(), "%s in flight during the kill never returned", name)
+    removed = []
+    for box, name in ((pod_box, "RunPodSandbox"), (ctr_box, "StartContainer")):
+        e = box.get("error")
+        if e is not None:
+            # Unavailable from the front ("warren core restarting"), passed on
+            # by containerd: allowed; containerd then removes what it began.
+            check(isinstance(e, cri.grpc.RpcError), "%s: %r", name, e)
+            print("    note: %s in flight failed: %s" % (name, e.details()[-120:]))
+            removed += re.findall(r'sandbox "([0-9a-f]{64})"', e.details())[:1]
+    pods = [p.id for p in cri.list_pods()]
+    if "ok" in pod_box:
+        check(cri.pod_state(pod_box["ok"][0]) == "SANDBOX_READY", "in-flight pod not ready")
+    else:
+        check(pods == [pod], "pods %s after a failed RunPodSandbox, want only %s", pods, pod)
+    want = [c1] + ([c2] if "ok" in ctr_box else [])
+    assert_pod_serves(t, pod, want, "after kill 2", since, removed)
+
+    # 3: a container exits while the core is down (stopped, then killed):
+    # the front reaped it, and the next core journals its real status.
+    c3 = t.create(pod, cfg, "exit42", command=["sh", "-c", "sleep 2; exit 42"])
+    cri.start(c3)
+    os.kill(core, signal.SIGSTOP)
+    time.sleep(3)
+    os.kill(core, signal.SIGKILL)
+    core = new_core(t, front, core)
+    check(cri.wait_state(c3, "CONTAINER_EXITED") == "CONTAINER_EXITED", "exit42: %s", cri.state(c3))
+    check(cri.status(c3).exit_code == 42, "exit code %d, want 42", cri.status(c3).exit_code)
+    assert_pod_serves(t, pod, want, "after kill 3", since, removed)
+
+    check(warrend(t) == (front, core), "warrend changed: %s, want %s", warrend(t), (front, core))
+    # Everything is still manageable.
+    cri.stop(c1, grace=0)
+    check(cri.status(c1).exit_code == 137, "c1 exit code %d after SIGKILL", cri.status(c1).exit_code)
+    for cid in [c1, c2, c3]:
+        cri.stop(cid, grace=0)
+        cri.remove(cid)
+    cri.stop_pod(pod)
+    check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "after stop: %s", cri.pod_state(pod))
+    cri.remove_pod(pod)
+
+
+@case("upgrade")
+def upgrade(t):
+    cri = t.cri
+    since, pod, cfg, c1, front, core = core_case_setup(t, "upgrade")
+    # Install "new" binaries the way a package does (a new file renamed over
+    # the old; here an identical copy), then SIGHUP the front.
+    exe = os.readlink("/proc/%d/exe" % front).replace(" (deleted)", "")
+    tmp = "%s.e2e-%s" % (exe, t.h.token)
+    try:
+        shutil.copy2(exe, tmp)
+        os.rename(tmp, exe)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    os.kill(front, signal.SIGHUP)
+    core2 = new_core(t, front, core)
+    check(not harness.alive(core), "old core %d still alive", core)
+    check(os.stat("/proc/%d/exe" % core2).st_ino == os.stat(exe).st_ino,
+          "the new core does not run the installed binary %s" % exe)
+    check(os.readlink("/proc/%d/exe" % front).endswith(" (deleted)"), "front binary was not replaced")
+    assert_pod_serves(t, pod, [c1], "after upgrade", since)
+    # A new container and exec after the upgrade, then the whole teardown.
+    c2 = t.create(pod, cfg, "after", command=["sh", "-c", "exit 3"])
+    cri.start(c2)
+    check(cri.wait_state(c2, "CONTAINER_EXITED") == "CONTAINER_EXITED", "c2: %s", cri.state(c2))
+    check(cri.status(c2).exit_code == 3, "c2 exit code %d", cri.status(c2).exit_code)
+    # (removing a pod closes its connection: containerd logs that as a disconnect too)
+    check(not shim_disconnects(t, since), "containerd saw a dead shim: %s", shim_disconnects(t, since))
+    cri.stop(c1, grace=0)
+    check(cri.status(c1).exit_code == 137, "c1 exit code %d after SIGKILL", cri.status(c1).exit_code)
+    for cid in (c1, c2):
+        cri.remove(cid)
+    cri.stop_pod(pod)
+    check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "after stop: %s", cri.pod_state(pod))
+    cri.remove_pod(pod)
+
+
 # ---- runner ---------------------------------------------------------------------------
 class QuietStdout:
     """stdout that stops writing, instead of raising, once the reader is gone

@@ -1,6 +1,7 @@
 /* test_recovery.c — unit tests of start-up recovery: steps interrupted by a
  * kill -9 are rolled forward (probe) or re-run, vanished resources become
- * Lost with a reason, exits that happened while down are recorded, and a
+ * Lost with a reason, exits that happened while down are recorded (with the
+ * status their reaper kept, when the exit_of hook knows it), and a
  * corrupt database stops the engine without being touched. */
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -136,6 +137,74 @@ static void test_exit_while_down(void **state)
 	assert_int_equal(wr_engine_recovery(h->engine)->exited, 1);
 }
 
+/* What the reaper (warrend's front process) recorded, as cfg.exit_of sees it. */
+struct reaped {
+	int pid, status, asked;
+	int64_t at;
+};
+
+static int exit_of(void *ctx, int pid, int *status, int64_t *exited_at)
+{
+	struct reaped *r = ctx;
+	r->asked++;
+	if (pid != r->pid)
+		return 0;
+	*status = r->status;
+	*exited_at = r->at;
+	return 1;
+}
+
+static void test_exit_while_down_reaped_status(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *t = harness_make(h, WR_KIND_TASK, "t");
+	struct wr_object *u = harness_make(h, WR_KIND_TASK, "other");
+	struct wr_error err;
+	assert_int_equal(wr_dispatch(h->engine, t, TASK_E_START, NULL, &err), 0);
+	assert_int_equal(wr_dispatch(h->engine, u, TASK_E_START, NULL, &err), 0);
+	struct reaped r = { .pid = t->pid, .status = 42, .at = 1700000000123456789LL };
+	assert_true(r.pid > 0);
+	harness_shut(h);
+	/* Both processes are gone; the backend can only guess u's status (7 here,
+	 * 255 for a real backend), the reaper knows t's. */
+	struct wr_object pt = { .kind = WR_KIND_TASK, .ns = "test", .id = "t" };
+	struct wr_object pu = { .kind = WR_KIND_TASK, .ns = "test", .id = "other" };
+	assert_int_equal(wr_fake_exit(h->fake, &pt, 255), 0);
+	assert_int_equal(wr_fake_exit(h->fake, &pu, 7), 0);
+	h->cfg.exit_of = exit_of;
+	h->cfg.exit_of_ctx = &r;
+	harness_open(h);
+	t = wr_engine_find(h->engine, WR_KIND_TASK, "test", "t");
+	assert_int_equal(t->state, TASK_S_STOPPED);
+	assert_int_equal(t->exit_status, 42);
+	assert_true(t->exited_at == r.at);
+	u = wr_engine_find(h->engine, WR_KIND_TASK, "test", "other");
+	assert_true(u->pid != r.pid);
+	assert_int_equal(u->state, TASK_S_STOPPED);
+	assert_int_equal(u->exit_status, 7);
+	assert_int_equal(r.asked, 2);
+	assert_int_equal(wr_engine_recovery(h->engine)->exited, 2);
+}
+
+static void test_running_task_not_asked(void **state)
+{
+	struct harness *h = *state;
+	struct wr_object *t = harness_make(h, WR_KIND_TASK, "t");
+	struct wr_error err;
+	assert_int_equal(wr_dispatch(h->engine, t, TASK_E_START, NULL, &err), 0);
+	/* A record for its pid (an earlier process that had the same pid) must
+	 * not stop a task whose process the backend sees alive. */
+	struct reaped r = { .pid = t->pid, .status = 1, .at = 1 };
+	harness_shut(h);
+	h->cfg.exit_of = exit_of;
+	h->cfg.exit_of_ctx = &r;
+	harness_open(h);
+	t = wr_engine_find(h->engine, WR_KIND_TASK, "test", "t");
+	assert_int_equal(t->state, TASK_S_RUNNING);
+	assert_int_equal(r.asked, 0);
+	assert_int_equal(wr_engine_recovery(h->engine)->exited, 0);
+}
+
 static void test_corrupt_database_refused(void **state)
 {
 	struct harness *h = *state;
@@ -174,6 +243,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rerun_fails_rolls_back, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_vanished_is_lost_with_reason, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_exit_while_down, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_exit_while_down_reaped_status, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_running_task_not_asked, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_corrupt_database_refused, harness_setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
  * loop over a unix socket in a private temp dir: concurrent and held calls,
  * deadlines, unknown methods, and bad peers (garbage, bad stream ids,
  * oversized frames, mid-frame close) that must only ever cost their own
- * connection.  A "raw" peer writes arbitrary bytes without blocking. */
+ * connection; an adopted, already connected socket is served the same way.
+ * A "raw" peer writes arbitrary bytes without blocking. */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -316,20 +318,27 @@ static void raw_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_stop(loop, &r->wio);
 }
 
-static void raw_open(struct fx *fx, struct raw *r)
+/* A raw peer on an already connected non-blocking socket. */
+static void raw_attach(struct fx *fx, struct raw *r, int fd)
 {
 	memset(r, 0, sizeof *r);
 	r->loop = fx->loop;
-	r->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	assert_true(r->fd >= 0);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	strcpy(sa.sun_path, fx->path);
-	assert_int_equal(connect(r->fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	r->fd = fd;
 	wr_ttrpc_reader_init(&r->rd, 0);
 	ev_io_init(&r->rio, raw_read_cb, r->fd, EV_READ);
 	ev_io_init(&r->wio, raw_write_cb, r->fd, EV_WRITE);
 	r->rio.data = r->wio.data = r;
 	ev_io_start(fx->loop, &r->rio);
+}
+
+static void raw_open(struct fx *fx, struct raw *r)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	strcpy(sa.sun_path, fx->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	raw_attach(fx, r, fd);
 }
 
 static void raw_send(struct raw *r, const void *p, size_t n)
@@ -896,6 +905,37 @@ static void test_listen_paths(void **state)
 	unlink(file);
 }
 
+/* An already connected socket (warrend's core gets containerd's connections
+ * so, from its front process) is served like an accepted one. */
+static void test_adopt(void **state)
+{
+	struct fx *fx = *state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	struct wr_error err;
+	assert_int_equal(wr_ttrpc_server_adopt(fx->srv, sv[0], &err), 0);
+	assert_true(fcntl(sv[0], F_GETFL) & O_NONBLOCK);
+	assert_true(fcntl(sv[0], F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(fcntl(sv[1], F_SETFL, O_NONBLOCK), 0);
+	struct raw r;
+	raw_attach(fx, &r, sv[1]);
+	raw_request(&r, 1, "Hold", 0);
+	raw_request(&r, 3, "Echo", 0);
+	assert_true(run_until(fx, &r.n, 1, 5));
+	assert_int_equal(r.resps[0].id, 3);
+	assert_int_equal(r.resps[0].code, WR_OK);
+	assert_int_equal(fx->n_held, 1);
+	/* its rules are a listener's: ids must increase */
+	raw_request(&r, 3, "Echo", 0);
+	run_for(fx, 0.1);
+	assert_true(r.eof);
+	assert_int_equal(fx->cancelled, 1);   /* the held call died with it */
+	raw_close(&r);
+	/* a bad fd fails cleanly */
+	assert_int_equal(wr_ttrpc_server_adopt(fx->srv, -1, &err), -1);
+	assert_server_serves(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -916,6 +956,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_free_server_from_handler, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_free_from_callback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_listen_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,38 @@
+/* core_link.h — the core's end of the control channel to warrend's front
+ * process (control.h, relay/front.h).
+ *
+ * Start-up order, which is what makes exit statuses survive a core crash:
+ *   1. wr_core_link_open: read the exit records the front still holds, up to
+ *      EXITS_END (the front sends them right after spawning us);
+ *   2. open the engine with cfg.exit_of = wr_core_link_exit_of, so recovery
+ *      journals those real statuses for tasks and execs that exited while no
+ *      core ran (a process that ends during recovery itself has its record
+ *      read then: messages that arrive meanwhile are kept for step 3);
+ *   3. wr_core_link_start: acknowledge the records recovery used, treat the
+ *      rest as live exits, then serve the channel: ADOPT → wr_front_adopt
+ *      (containerd's connections), EXIT → an Exit event for the task or exec
+ *      whose process it was, acknowledged once durable.
+ * When the front goes away (EOF) the core stops: nobody could reach it. */
+#ifndef WR_RELAY_CORE_LINK_H
+#define WR_RELAY_CORE_LINK_H
+
+#include <ev.h>
+#include <stdint.h>
+
+#include "core/engine.h"
+#include "core/error.h"
+#include "front/front.h"
+
+struct wr_core_link;
+
+/* Take over control socket fd (made close-on-exec) and receive the initial
+ * exit records; fails if the front sends none of it within 30 s. */
+struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_error *err);
+/* For wr_engine_config.exit_of (ctx = the link). */
+int wr_core_link_exit_of(void *ctx, int pid, int *status, int64_t *exited_at);
+/* The engine is open and recovered: see above.  e and f must outlive the link's use. */
+void wr_core_link_start(struct wr_core_link *l, struct wr_engine *e, struct wr_front *f);
+/* Free after wr_engine_close (exit steps still queued hold the link). */
+void wr_core_link_free(struct wr_core_link *l);
+
+#endif

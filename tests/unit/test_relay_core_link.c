@@ -1,0 +1,184 @@
+/* test_relay_core_link.c — the core's end of the control channel
+ * (src/relay/core_link.h) over a real SOCK_SEQPACKET socketpair, with the
+ * engine and the fake backend; the test plays warrend's front process.
+ *
+ *  - exit records sent before EXITS_END reach recovery (exit_of): a task whose
+ *    process is gone is journaled with the recorded status, not the
+ *    backend's guess, and the record is acknowledged once recovery is done;
+ *  - a record that arrives while recovery runs is still used for it;
+ *  - a live EXIT becomes an Exit event, acknowledged only after it is
+ *    durable; a pid no object owns is acknowledged at once;
+ *  - the front closing the channel stops the core's loop. */
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "lifecycle/task.h"
+#include "relay/control.h"
+#include "relay/core_link.h"
+#include "tests/support/harness.h"
+
+static void send_exit(int fd, int pid, int status, int64_t at)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_EXIT);
+	m.pid = pid;
+	m.status = status;
+	m.time_ns = at;
+	assert_int_equal(wr_ctl_send(fd, &m, -1, &err), 0);
+}
+
+static void send_end(int fd)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	assert_int_equal(wr_ctl_send(fd, &m, -1, &err), 0);
+}
+
+/* The next ACK the core sent, running its loop and engine meanwhile; 0 if
+ * none came within about a second. */
+static int next_ack(struct ev_loop *loop, struct harness *h, int fd, struct wr_ctl_msg *out)
+{
+	for (int i = 0; i < 200; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		wr_engine_flush(h->engine);
+		int got;
+		struct wr_error err;
+		if (wr_ctl_recv(fd, out, &got, &err) == 1) {
+			assert_int_equal(out->type, WR_CTL_ACK);
+			return 1;
+		}
+		assert_int_equal(errno, EAGAIN);
+		usleep(5000);
+	}
+	return 0;
+}
+
+static void started(struct harness *h, const char *id, int *pid)
+{
+	struct wr_object *t = harness_make(h, WR_KIND_TASK, id);
+	struct wr_error err;
+	assert_int_equal(wr_dispatch(h->engine, t, TASK_E_START, NULL, &err), 0);
+	*pid = t->pid;
+}
+
+static void test_records_reach_recovery_and_live_exits(void **state)
+{
+	struct harness *h = *state;
+	int pa, pb, pc;
+	started(h, "a", &pa);     /* exits while no core runs: recorded */
+	started(h, "bb", &pb);    /* exits during recovery: recorded late */
+	started(h, "ccc", &pc);   /* exits once the core serves */
+	assert_true(pa != pb && pb != pc && pa != pc);
+	harness_shut(h);
+	struct wr_object oa = { .kind = WR_KIND_TASK, .ns = "test", .id = "a" };
+	struct wr_object ob = { .kind = WR_KIND_TASK, .ns = "test", .id = "bb" };
+	assert_int_equal(wr_fake_exit(h->fake, &oa, 255), 0);
+	assert_int_equal(wr_fake_exit(h->fake, &ob, 255), 0);
+
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	send_exit(sv[0], 99999, 1, 10);               /* nobody's pid */
+	send_exit(sv[0], pa, 42, 1700000000000000001LL);
+	send_end(sv[0]);
+	send_exit(sv[0], pb, 7, 1700000000000000002LL);   /* after END: "late" */
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct wr_error err;
+	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	assert_true(fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
+	h->cfg.exit_of = wr_core_link_exit_of;
+	h->cfg.exit_of_ctx = l;
+	harness_open(h);
+	struct wr_object *a = wr_engine_find(h->engine, WR_KIND_TASK, "test", "a");
+	struct wr_object *b = wr_engine_find(h->engine, WR_KIND_TASK, "test", "bb");
+	assert_int_equal(a->state, TASK_S_STOPPED);
+	assert_int_equal(a->exit_status, 42);
+	assert_true(a->exited_at == 1700000000000000001LL);
+	assert_int_equal(b->state, TASK_S_STOPPED);
+	assert_int_equal(b->exit_status, 7);
+	assert_int_equal(wr_engine_recovery(h->engine)->exited, 2);
+
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	wr_core_link_start(l, h->engine, NULL);
+	/* every record is acknowledged: those recovery used, then the rest */
+	int acked_a = 0, acked_b = 0, acked_x = 0;
+	struct wr_ctl_msg m;
+	for (int i = 0; i < 3; i++) {
+		assert_true(next_ack(loop, h, sv[0], &m));
+		acked_a += m.pid == pa && m.time_ns == 1700000000000000001LL;
+		acked_b += m.pid == pb && m.time_ns == 1700000000000000002LL;
+		acked_x += m.pid == 99999 && m.time_ns == 10;
+	}
+	assert_int_equal(acked_a + acked_b + acked_x, 3);
+
+	/* a live exit: Exit journaled, then acknowledged */
+	send_exit(sv[0], pc, 137, 1700000000000000003LL);
+	assert_true(next_ack(loop, h, sv[0], &m));
+	assert_int_equal(m.pid, pc);
+	struct wr_object *c = wr_engine_find(h->engine, WR_KIND_TASK, "test", "ccc");
+	assert_int_equal(c->state, TASK_S_STOPPED);
+	assert_int_equal(c->exit_status, 137);
+	/* the same pid again: no object may exit now, acknowledged all the same */
+	send_exit(sv[0], pc, 1, 1700000000000000004LL);
+	assert_true(next_ack(loop, h, sv[0], &m));
+	assert_true(m.time_ns == 1700000000000000004LL);
+	assert_int_equal(c->exit_status, 137);
+
+	/* the front goes away: the loop ends by itself */
+	close(sv[0]);
+	ev_run(loop, 0);
+	harness_shut(h);
+	wr_core_link_free(l);
+	ev_loop_destroy(loop);
+}
+
+static void test_no_end_from_the_front(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct wr_error err;
+	/* the front dies before EXITS_END */
+	send_exit(sv[0], 1234, 0, 1);
+	close(sv[0]);
+	assert_null(wr_core_link_open(loop, sv[1], &err));
+	assert_int_equal(err.code, WR_UNAVAILABLE);
+	close(sv[1]);
+	/* a front of another build */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	struct wr_ctl_msg m;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	m.version = WR_CTL_VERSION + 1;
+	assert_int_equal(send(sv[0], &m, sizeof m, 0), (ssize_t)sizeof m);
+	assert_null(wr_core_link_open(loop, sv[1], &err));
+	assert_non_null(strstr(err.msg, "different builds"));
+	close(sv[0]);
+	close(sv[1]);
+	ev_loop_destroy(loop);
+}
+
+int main(void)
+{
+	wr_log_init("test_relay_core_link", WR_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records_reach_recovery_and_live_exits,
+						harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_no_end_from_the_front, harness_setup,
+						harness_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
