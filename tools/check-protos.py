@@ -6,7 +6,8 @@
 #
 # Both trees are compiled (grpc_tools' protoc) into FileDescriptorSets.  Every
 # message and enum declared under proto/ (except ttrpc/, whose upstream is not
-# in the reference tree and which tests/unit checks byte for byte) must exist
+# in the reference tree and which tests/unit checks byte for byte, and warren/,
+# warren's own operator API) must exist
 # in the reference under the same full name with the same fields: name, number,
 # type, label, type_name, oneof, proto3 optional, packing, map-ness; fields the
 # reference has and warren lacks count too.  Enums need the same value names
@@ -60,7 +61,7 @@ PATCHES = [
     (CD + "types/fieldpath.proto", r"(?m)^(\s*)optional\s+(bool\s+fieldpath)", r"\1\2"),
 ]
 # Files under proto/ that have no upstream in the reference tree.
-UNMIRRORED = {"ttrpc/ttrpc.proto"}
+UNMIRRORED = {"ttrpc/ttrpc.proto", "warren/control/v1/control.proto"}
 
 FD = descriptor_pb2.FieldDescriptorProto
 TYPE_NAMES = {v: k[len("TYPE_"):].lower() for k, v in FD.Type.items()}

@@ -1,16 +1,37 @@
 /* warrenctl.c — the operator's command-line view of warren.
  *
- *   warrenctl lifecycle [sandbox|task|exec]   legal transitions from each state,
- *                                             read from the compiled spec charts
+ *   warrenctl [--containerd-address SOCK] ps [-n NAMESPACE]
+ *        sandboxes with their containers and exec processes: backend,
+ *        lifecycle state, age, pids
+ *   warrenctl [--containerd-address SOCK] inspect [-n NAMESPACE] ID
+ *        one sandbox, task or exec: its state, what containerd asked for,
+ *        what the backend holds, and its journal history
+ *   warrenctl lifecycle [sandbox|task|exec]
+ *        legal transitions from each state, read from the compiled charts
  *   warrenctl --version
  *
- * (ps and inspect, which talk to a running warrend, come with the daemon's
- * control socket.) */
+ * ps and inspect ask warrend (warren.control.v1.Control) on the socket of the
+ * warrend that serves containerd at SOCK (default /run/containerd/
+ * containerd.sock; paths as in front/instance.h, so WARREN_STATE_DIR and
+ * warren.conf apply).  When no warrend answers there, they say so. */
+#include <ev.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
 
 #include "core/lifecycle.h"
 #include "core/object.h"
+#include "front/instance.h"
+#include "ttrpc/client.h"
+#include "ttrpc/frame.h"
+#include "warren/control/v1/control.pb-c.h"
+
+#define DEFAULT_CONTAINERD "/run/containerd/containerd.sock"
+#define C(name) Warren__Control__V1__##name
 
 static void print_lifecycle(const struct wr_lifecycle *lc)
 {
@@ -32,28 +53,289 @@ static void print_lifecycle(const struct wr_lifecycle *lc)
 	}
 }
 
+static int lifecycle(int argc, char **argv)
+{
+	int shown = 0;
+	for (int k = 0; k < WR_KIND_COUNT; k++) {
+		const struct wr_lifecycle *lc = wr_lifecycle_of(k);
+		if (argc == 2 && strcmp(argv[1], lc->name) != 0)
+			continue;
+		if (shown++)
+			printf("\n");
+		print_lifecycle(lc);
+	}
+	if (!shown) {
+		fprintf(stderr, "warrenctl: unknown lifecycle '%s' (sandbox, task, exec)\n", argv[1]);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- one call to warrend ----------------------------------------------------------- */
+
+struct answer {
+	int done, code;
+	char msg[512];
+	uint8_t *data;
+	size_t len;
+};
+
+static void answered(void *ctx, int code, const char *msg, const uint8_t *payload, size_t len)
+{
+	struct answer *a = ctx;
+	a->done = 1;
+	a->code = code;
+	snprintf(a->msg, sizeof a->msg, "%s", msg);
+	if (len && (a->data = malloc(len))) {
+		memcpy(a->data, payload, len);
+		a->len = len;
+	}
+}
+
+/* Call Control.method with m; the answer's payload in a (caller frees a->data). */
+static int call(const char *address, const char *method, const ProtobufCMessage *m,
+		struct answer *a)
+{
+	struct wr_instance in;
+	struct wr_error err;
+	char sock[4096];
+	if (wr_instance_init(&in, address, &err) < 0 ||
+	    wr_instance_socket(&in, "ns", sock, sizeof sock, &err) < 0) {
+		fprintf(stderr, "warrenctl: %s\n", err.msg);
+		return -1;
+	}
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct wr_ttrpc_client *c = wr_ttrpc_client_connect(loop, sock, &err);
+	if (!c) {
+		fprintf(stderr, "warrenctl: warrend is not running for containerd %s (%s)\n", address,
+			err.msg);
+		ev_loop_destroy(loop);
+		return -1;
+	}
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t *buf = malloc(n ? n : 1);
+	int rc = -1;
+	if (buf) {
+		protobuf_c_message_pack(m, buf);
+		if (wr_ttrpc_client_call(c, "warren.control.v1.Control", method, buf, n, NULL, 0,
+					 10LL * 1000000000, answered, a, &err) == 0) {
+			while (!a->done)
+				ev_run(loop, EVRUN_ONCE);
+			rc = 0;
+		} else {
+			fprintf(stderr, "warrenctl: %s\n", err.msg);
+		}
+		free(buf);
+	}
+	wr_ttrpc_client_free(c);
+	ev_loop_destroy(loop);
+	if (rc == 0 && a->code != 0) {
+		fprintf(stderr, "warrenctl: %s: %s\n", wr_code_name(a->code), a->msg);
+		free(a->data);
+		a->data = NULL;
+		rc = -1;
+	}
+	return rc;
+}
+
+/* ---- ps ------------------------------------------------------------------------------- */
+
+static void age(int64_t created_ns, char *out, size_t size)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t s = (now.tv_sec * 1000000000LL + now.tv_nsec - created_ns) / 1000000000LL;
+	if (s < 0)
+		s = 0;
+	if (s < 120)
+		snprintf(out, size, "%llds", (long long)s);
+	else if (s < 7200)
+		snprintf(out, size, "%lldm", (long long)(s / 60));
+	else if (s < 172800)
+		snprintf(out, size, "%lldh", (long long)(s / 3600));
+	else
+		snprintf(out, size, "%lldd", (long long)(s / 86400));
+}
+
+static void row(const C(Object) *o, int depth)
+{
+	char a[16], id[40], pid[16] = "-";
+	age(o->created_at, a, sizeof a);
+	snprintf(id, sizeof id, "%*s%.*s", 2 * depth, "", 32 - 2 * depth, o->id);
+	if (o->pid)
+		snprintf(pid, sizeof pid, "%u", o->pid);
+	printf("%-34s %-8s %-8s %-9s %-6s %-8s %s\n", id, o->kind, o->backend, o->state, a, pid,
+	       o->namespace_);
+}
+
+static int ps(const char *address, const char *ns)
+{
+	C(ListRequest) req = WARREN__CONTROL__V1__LIST_REQUEST__INIT;
+	req.namespace_ = (char *)(ns ? ns : "");
+	struct answer a = { 0 };
+	if (call(address, "List", &req.base, &a) < 0)
+		return 1;
+	C(ListResponse) *r = warren__control__v1__list_response__unpack(NULL, a.len, a.data);
+	free(a.data);
+	if (!r) {
+		fprintf(stderr, "warrenctl: undecodable answer from warrend\n");
+		return 1;
+	}
+	printf("%-34s %-8s %-8s %-9s %-6s %-8s %s\n", "ID", "KIND", "BACKEND", "STATE", "AGE", "PID",
+	       "NAMESPACE");
+	/* sandboxes, each followed by its tasks and their execs; then standalone tasks */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < r->n_objects; i++) {
+			const C(Object) *o = r->objects[i];
+			int top = pass == 0 ? strcmp(o->kind, "sandbox") == 0
+					    : strcmp(o->kind, "task") == 0 && !*o->owner;
+			if (!top)
+				continue;
+			row(o, 0);
+			for (size_t j = 0; j < r->n_objects; j++) {
+				const C(Object) *t = r->objects[j];
+				const C(Object) *parent = pass == 0 ? t : o;
+				if (pass == 0 && (strcmp(t->kind, "task") || strcmp(t->owner, o->id) ||
+						  strcmp(t->namespace_, o->namespace_)))
+					continue;
+				if (pass == 1 && t != o)
+					continue;
+				if (pass == 0)
+					row(t, 1);
+				for (size_t k = 0; k < r->n_objects; k++) {
+					const C(Object) *x = r->objects[k];
+					if (!strcmp(x->kind, "exec") && !strcmp(x->owner, parent->id) &&
+					    !strcmp(x->namespace_, parent->namespace_))
+						row(x, pass == 0 ? 2 : 1);
+				}
+			}
+		}
+	}
+	if (!r->n_objects)
+		printf("(no sandboxes or containers)\n");
+	warren__control__v1__list_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+/* ---- inspect ------------------------------------------------------------------------------ */
+
+static void print_json(const char *label, const char *text)
+{
+	struct json_object *j = json_tokener_parse(text);
+	printf("%s:\n", label);
+	const char *pretty = j ? json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY |
+								     JSON_C_TO_STRING_NOSLASHESCAPE)
+			       : text;
+	for (const char *p = pretty; *p;) {
+		const char *nl = strchr(p, '\n');
+		int n = nl ? (int)(nl - p) : (int)strlen(p);
+		printf("  %.*s\n", n, p);
+		p += n + (nl ? 1 : 0);
+	}
+	json_object_put(j);
+}
+
+static void when(int64_t ns, char *out, size_t size)
+{
+	time_t s = (time_t)(ns / 1000000000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
+		 tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100,
+		 (int)(ns / 1000000 % 1000));
+}
+
+static int inspect(const char *address, const char *ns, const char *id)
+{
+	C(InspectRequest) req = WARREN__CONTROL__V1__INSPECT_REQUEST__INIT;
+	req.namespace_ = (char *)(ns ? ns : "");
+	req.id = (char *)id;
+	struct answer a = { 0 };
+	if (call(address, "Inspect", &req.base, &a) < 0)
+		return 1;
+	C(InspectResponse) *r = warren__control__v1__inspect_response__unpack(NULL, a.len, a.data);
+	free(a.data);
+	if (!r || !r->object) {
+		fprintf(stderr, "warrenctl: undecodable answer from warrend\n");
+		if (r)
+			warren__control__v1__inspect_response__free_unpacked(r, NULL);
+		return 1;
+	}
+	const C(Object) *o = r->object;
+	char t[40];
+	when(o->created_at, t, sizeof t);
+	printf("%s %s (namespace %s, backend %s)\n", o->kind, o->id, o->namespace_, o->backend);
+	printf("state:    %s\n", o->state);
+	if (*o->owner)
+		printf("owner:    %s\n", o->owner);
+	if (o->pid)
+		printf("pid:      %u\n", o->pid);
+	printf("created:  %s\n", t);
+	if (o->exited_at) {
+		when(o->exited_at, t, sizeof t);
+		printf("exited:   %s with status %d\n", t, o->exit_status);
+	}
+	if (*o->reason)
+		printf("reason:   %s\n", o->reason);
+	print_json("asked for (spec)", o->spec);
+	print_json("holds (backend resources)", o->resources);
+	printf("journal (%zu steps):\n", r->n_journal);
+	for (size_t i = 0; i < r->n_journal; i++) {
+		const C(JournalEntry) *e = r->journal[i];
+		when(e->ts, t, sizeof t);
+		printf("  %s %-10s %-9s -> %-9s %s%s%s", t, e->phase, e->from_state, e->to_state,
+		       e->event, *e->action ? " runs " : "", e->action);
+		if (e->code)
+			printf("  failed: %s", e->message);
+		printf("\n");
+	}
+	warren__control__v1__inspect_response__free_unpacked(r, NULL);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: warrenctl [--containerd-address SOCK] ps [-n NAMESPACE]\n"
+			"       warrenctl [--containerd-address SOCK] inspect [-n NAMESPACE] ID\n"
+			"       warrenctl lifecycle [sandbox|task|exec]\n"
+			"       warrenctl --version\n");
+	return 2;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
-		printf("warrenctl %s\n", WARREN_VERSION);
-		return 0;
-	}
-	if (argc >= 2 && strcmp(argv[1], "lifecycle") == 0) {
-		int shown = 0;
-		for (int k = 0; k < WR_KIND_COUNT; k++) {
-			const struct wr_lifecycle *lc = wr_lifecycle_of(k);
-			if (argc == 3 && strcmp(argv[2], lc->name) != 0)
-				continue;
-			if (shown++)
-				printf("\n");
-			print_lifecycle(lc);
+	const char *address = DEFAULT_CONTAINERD;
+	static const struct option opts[] = {
+		{ "containerd-address", required_argument, NULL, 'a' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	for (int c; (c = getopt_long(argc, argv, "+a:Vh", opts, NULL)) != -1;) {
+		switch (c) {
+		case 'a': address = optarg; break;
+		case 'V': printf("warrenctl %s\n", WARREN_VERSION); return 0;
+		default: return c == 'h' ? (usage(), 0) : usage();
 		}
-		if (!shown) {
-			fprintf(stderr, "warrenctl: unknown lifecycle '%s' (sandbox, task, exec)\n", argv[2]);
-			return 2;
-		}
-		return 0;
 	}
-	fprintf(stderr, "usage: warrenctl lifecycle [sandbox|task|exec] | --version\n");
-	return 2;
+	if (optind >= argc)
+		return usage();
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	if (strcmp(cmd, "lifecycle") == 0)
+		return sub_argc <= 2 ? lifecycle(sub_argc, sub_argv) : usage();
+	const char *ns = NULL;
+	optind = 1;
+	for (int c; (c = getopt(sub_argc, sub_argv, "+n:")) != -1;) {
+		if (c != 'n')
+			return usage();
+		ns = optarg;
+	}
+	if (strcmp(cmd, "ps") == 0)
+		return optind == sub_argc ? ps(address, ns) : usage();
+	if (strcmp(cmd, "inspect") == 0)
+		return optind + 1 == sub_argc ? inspect(address, ns, sub_argv[optind]) : usage();
+	fprintf(stderr, "warrenctl: unknown command '%s'\n", cmd);
+	return usage();
 }

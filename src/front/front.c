@@ -80,7 +80,8 @@ static struct wr_listener *listener_of(struct wr_front *f, const char *backend,
 		free(l);
 		return NULL;
 	}
-	if (wr_sandbox_api_register(l, err) < 0 || wr_task_api_register(l, err) < 0) {
+	if (wr_sandbox_api_register(l, err) < 0 || wr_task_api_register(l, err) < 0 ||
+	    wr_control_api_register(l, err) < 0) {
 		wr_ttrpc_server_free(l->server);
 		free(l);
 		return NULL;

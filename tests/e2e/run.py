@@ -558,6 +558,49 @@ def exec_timeout(t):
     check(cri.out(cid, ["echo", "ok"]) == "ok", "exec after a timed-out exec")
 
 
+@case("warrenctl")
+def warrenctl(t):
+    """warrenctl ps and inspect show warrend's own view of a running pod:
+    the sandbox, its container and an exec, their lifecycle states, and the
+    journal history; a containerd with no warrend gets a clear error."""
+    if t.runtime == "runc":
+        raise Skip("warren only")
+    cri = t.cri
+    pod, cfg = t.run_pod("ctl")
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
+    cri.start(cid)
+    cri.out(cid, ["true"])
+    tool = os.path.join(os.path.dirname(t.h.shim), "warrenctl")
+    env = dict(os.environ, **t.h._daemon_env())
+
+    def ctl(*args, check_rc=True):
+        r = subprocess.run([tool, "--containerd-address", t.h.sock, *args], env=env,
+                           capture_output=True, text=True, timeout=30)
+        if check_rc and r.returncode != 0:
+            raise AssertionError("warrenctl %s: exit %d: %s" % (" ".join(args), r.returncode,
+                                                                r.stderr))
+        return r
+    out = ctl("ps").stdout
+    lines = {l.split()[0]: l.split() for l in out.splitlines()[1:] if l.strip()}
+    check(pod[:32] in lines and lines[pod[:32]][1:4] == ["sandbox", "ns", "ready"],
+          "ps lacks the ready sandbox:\n%s", out)
+    check(cid[:30] in lines and lines[cid[:30]][1:4] == ["task", "ns", "running"],
+          "ps lacks the running container under it:\n%s", out)
+    out = ctl("inspect", cid).stdout
+    check("state:    running" in out and ("owner:    %s" % pod) in out, "inspect:\n%s", out)
+    for step in (r"intent +absent +-> creating +Create runs create",
+                 r"outcome +creating +-> created +Done",
+                 r"intent +created +-> starting +Start runs start",
+                 r"outcome +starting +-> running +Done"):
+        check(re.search(step, out), "journal lacks %r:\n%s", step, out)
+    r = ctl("inspect", "no-such-id", check_rc=False)
+    check(r.returncode != 0 and "no such sandbox, task or exec" in r.stderr, "inspect unknown: %r",
+          r.stderr)
+    r = subprocess.run([tool, "--containerd-address", "/nonexistent/containerd.sock", "ps"],
+                       env=env, capture_output=True, text=True, timeout=30)
+    check(r.returncode != 0 and "warrend is not running" in r.stderr, "no warrend: %r", r.stderr)
+
+
 @case("bad_input")
 def bad_input(t):
     h, cri = t.h, t.cri
