@@ -201,6 +201,7 @@ static const struct wr_backend_ops ns_ops = {
 	.sandbox_status = wr_ns_sandbox_status,
 	.task_pids = wr_ns_task_pids,
 	.task_stats = wr_ns_task_stats,
+	.task_oom_killed = wr_ns_task_oom_killed,
 	.probe = ns_probe,
 	.observe = ns_observe,
 	.release = ns_release,

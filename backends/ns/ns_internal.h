@@ -151,6 +151,7 @@ int wr_ns_cgroup_pids(struct wr_backend *b, struct wr_object *o, pid_t **pids, s
 		      struct wr_error *err);
 int wr_ns_task_stats(struct wr_backend *b, struct wr_object *o, struct wr_blob *out,
 		     struct wr_error *err);
+int wr_ns_task_oom_killed(struct wr_backend *b, struct wr_object *o);
 
 /* ---- per-kind actions (ns_sandbox.c, ns_task.c, ns_exec.c) -------------------- */
 

@@ -858,6 +858,24 @@ int wr_ns_task_stats(struct wr_backend *b, struct wr_object *o, struct wr_blob *
 	return rc;
 }
 
+/* The OOM-kill counter of the task's memory cgroup: memory.oom_control's
+ * oom_kill (v1, Linux >= 4.13) or memory.events' oom_kill (v2).  Read after
+ * the init exited and before runc delete removes the cgroup. */
+int wr_ns_task_oom_killed(struct wr_backend *b, struct wr_object *o)
+{
+	struct cg c;
+	struct wr_error err;
+	if (cg_open(wr_ns_of(b), o, &c, &err))
+		return 0;
+	char dir[WR_NS_PATH];
+	uint64_t kills = 0;
+	const struct kv k = { "oom_kill", &kills };
+	if (cg_dir(&c, c.v2 ? NULL : "memory", dir, sizeof dir) == 0)
+		read_kv(dir, c.v2 ? "memory.events" : "memory.oom_control", &k, 1);
+	cg_close(&c);
+	return kills > 0;
+}
+
 /* ---- processes ---------------------------------------------------------------- */
 
 struct pidvec {

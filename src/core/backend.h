@@ -81,6 +81,9 @@ struct wr_backend_ops {
 			 size_t *n, struct wr_error *err);
 	int (*task_stats)(struct wr_backend *b, struct wr_object *t, struct wr_blob *out,
 			  struct wr_error *err);
+	/* after t's init exited: 1 if the kernel's OOM killer killed a process
+	 * of its cgroup (→ /tasks/oom, CRI's OOMKilled), 0 if not or unknown */
+	int (*task_oom_killed)(struct wr_backend *b, struct wr_object *t);
 
 	/* recovery: did the effect of `action` (an index into the object's
 	 * lifecycle action names) happen?  1 yes, 0 no, -1 cannot tell (err). */

@@ -70,6 +70,15 @@ static void task_changed(struct wr_front *f, const struct wr_object *o, int from
 		wr_events_publish(f->events, o->ns, "/tasks/start", "containerd.events.TaskStart",
 				  &m.base);
 	} else if (to == TASK_S_STOPPED && from != TASK_S_STOPPED && event != TASK_E_DELETE) {
+		struct wr_backend *b = wr_engine_backend(f->engine, o->backend);
+		if (o->exit_status == 128 + 9 && b && b->ops->task_oom_killed &&
+		    b->ops->task_oom_killed(b, (struct wr_object *)o)) {
+			/* before the exit, so CRI marks the container OOMKilled */
+			Containerd__Events__TaskOOM m = CONTAINERD__EVENTS__TASK_OOM__INIT;
+			m.container_id = o->id;
+			wr_events_publish(f->events, o->ns, "/tasks/oom", "containerd.events.TaskOOM",
+					  &m.base);
+		}
 		publish_exit(f, o, o->id, o->id);
 		wr_waiters_complete(f, o);
 	} else if (event == TASK_E_PAUSE && to == TASK_S_PAUSED) {

@@ -558,6 +558,26 @@ def exec_timeout(t):
     check(cri.out(cid, ["echo", "ok"]) == "ok", "exec after a timed-out exec")
 
 
+@case("oom_killed")
+def oom_killed(t):
+    """A container killed by its memory limit: exit code 137 and reason
+    OOMKilled in CRI (containerd learns it from /tasks/oom)."""
+    cri = t.cri
+    pod, cfg = t.run_pod("oom")
+
+    def small(c, pb):
+        c.linux.resources.memory_limit_in_bytes = 16 * 1024 * 1024
+    # busybox tail keeps a line in memory until it sees a newline: /dev/zero has none
+    cid = t.create(pod, cfg, "hog", command=["tail", "/dev/zero"], tweak=small)
+    cri.start(cid)
+    check(Events.wait(lambda: cri.state(cid) == "CONTAINER_EXITED", 30),
+          "the hog still runs: %s", cri.state(cid))
+    st = cri.status(cid)
+    check(st.exit_code == 137, "exit code %d, want 137", st.exit_code)
+    check(Events.wait(lambda: cri.status(cid).reason == "OOMKilled", 10),
+          "reason %r, want OOMKilled", cri.status(cid).reason)
+
+
 @case("warrenctl")
 def warrenctl(t):
     """warrenctl ps and inspect show warrend's own view of a running pod:
