@@ -23,7 +23,7 @@ BUILD   ?= build
 SANITIZE ?= 0
 
 CC      ?= cc
-PKGS    := sqlite3 libprotobuf-c json-c libcrypto inih
+PKGS    := sqlite3 libprotobuf-c json-c libmd inih
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 # -Ulinux: GNU C predefines `linux`; CRI's PodSandboxConfig has a field of that name
@@ -31,6 +31,8 @@ CPPFLAGS += -D_GNU_SOURCE -Ulinux -Isrc -Igen -Igen/proto -I. $(PKG_CFLAGS)
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -fno-strict-aliasing
 LDLIBS  += $(PKG_LIBS) -lm
+# each binary loads only the libraries it uses: the shim runs once per pod
+LDFLAGS += -Wl,--as-needed
 ifeq ($(SANITIZE),1)
 CFLAGS  += -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=address,undefined

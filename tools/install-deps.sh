@@ -12,8 +12,8 @@ PKGS=(
 	build-essential pkg-config ragel protobuf-c-compiler libprotobuf-c-dev
 	protobuf-compiler libev-dev libsqlite3-dev sqlite3 libcmocka-dev
 	libjson-c-dev graphviz
-	# SHA-256 of containerd's address names a warrend instance (libcrypto)
-	libssl-dev
+	# SHA-256 of containerd's address names a warrend instance
+	libmd-dev
 	# warren.conf (INI) parser
 	libinih-dev
 	# google/protobuf/*.proto (any, empty, timestamp, descriptor) that the
@@ -28,6 +28,8 @@ PKGS=(
 	# CNI plugins (bridge, host-local, loopback): containerd's CRI refuses
 	# RunPodSandbox without a CNI network; tests/e2e writes a private conflist
 	containernetworking-plugins
+	# benchmark plots (tests/bench/bench_pods.py → docs/bench/*.png)
+	gnuplot-nox
 	# fetching and unpacking
 	ca-certificates curl xz-utils zstd file jq
 )
