@@ -159,8 +159,9 @@ static int ns_observe(struct wr_backend *b, struct wr_object *o, struct wr_obser
 
 static void ns_release(struct wr_backend *b, struct wr_object *o)
 {
-	(void)b;
-	(void)o; /* no in-memory handles: everything lives on disk and in the kernel */
+	/* the only in-memory handles are terminals (ns_tty.c); everything else
+	 * lives on disk and in the kernel */
+	wr_ns_tty_release(wr_ns_of(b), o);
 }
 
 static void ns_destroy(struct wr_backend *b)
@@ -169,6 +170,7 @@ static void ns_destroy(struct wr_backend *b)
 		return;
 	struct wr_ns *ns = b->priv;
 	if (ns) {
+		wr_ns_tty_release_all(ns);
 		wr_ns_release_private(ns);
 		free(ns->state_dir);
 		free(ns->runtime_name);
@@ -176,6 +178,7 @@ static void ns_destroy(struct wr_backend *b)
 		free(ns->runtime_root);
 		free(ns->sandboxes);
 		free(ns->log_path);
+		free(ns->holder);
 		free(ns);
 	}
 	free(b);
@@ -202,6 +205,8 @@ static const struct wr_backend_ops ns_ops = {
 	.task_pids = wr_ns_task_pids,
 	.task_stats = wr_ns_task_stats,
 	.task_oom_killed = wr_ns_task_oom_killed,
+	.resize_pty = wr_ns_tty_resize,
+	.close_io = wr_ns_tty_close_stdin,
 	.probe = ns_probe,
 	.observe = ns_observe,
 	.release = ns_release,
@@ -243,14 +248,16 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 	b->ops = &ns_ops;
 	ns->runtime = runtime;
 	ns->runtime_name = strdup(name);
+	ns->loop = cfg->loop;
 	ns->cgroup_mode = cfg->cgroup_version == 1 || cfg->cgroup_version == 2 ? cfg->cgroup_version : 0;
 	ns->state_dir = strdup(cfg->state_dir);
 	ns->runtime_root = cfg->runtime_root && *cfg->runtime_root
 			   ? strdup(cfg->runtime_root) : dupf("%s/%s", cfg->state_dir, "runc");
 	ns->sandboxes = dupf("%s/%s", cfg->state_dir, "sandboxes");
 	ns->log_path = dupf("%s/%s", cfg->state_dir, "runtime-log.json");
+	ns->holder = wr_ns_holder_path(cfg->holder);
 	if (!ns->runtime_name || !ns->state_dir || !ns->runtime_root || !ns->sandboxes ||
-	    !ns->log_path) {
+	    !ns->log_path || !ns->holder) {
 		wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
 		ns_destroy(b);
 		return NULL;
@@ -259,5 +266,6 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 		ns_destroy(b);
 		return NULL;
 	}
+	wr_ns_tty_sweep(ns);
 	return b;
 }

@@ -1,20 +1,24 @@
 /* ns.h — the `ns` backend: Linux-namespace pods with no pause container and
- * no per-pod process; containers are run by an OCI runtime (runc).
+ * no per-pod process (but for a pod sharing one PID namespace: its pid 1, a
+ * 12 KiB holder); containers are run by an OCI runtime (runc).
  *
  * A sandbox is a directory, <state_dir>/sandboxes/<ns>/<id>/, holding what a
  * pause container would have held: bind-mounted namespace files (ipc, uts and,
- * when containerd gave none, net), the pod's hostname, hosts and resolv.conf
+ * when containerd gave none, net; pid, held by warren-pidns-holder, when the
+ * pod shares one), the pod's hostname, hosts and resolv.conf
  * files, a tmpfs for /dev/shm, and sandbox.json recording all of it.  A task
  * is an OCI runtime container whose config.json is rewritten to join those
- * namespaces and mount those files.  Nothing of the backend runs between
- * calls: container processes are children of the hosting daemon (a child
- * subreaper), which reaps them; the backend waits only for the runtime
- * invocations it spawns.
+ * namespaces and mount those files.  Nothing else of the backend runs between
+ * calls: container processes (and holders) are children of the hosting
+ * daemon (a child subreaper), which reaps them; the backend waits only for
+ * the runtime invocations it spawns.
  *
  * Object spec JSON (filled by the front end before the create action):
  *   sandbox: {"bundle", "netns", "hostname", "dns": {"servers", "searches",
  *             "options"}, "cgroup_parent", "ns_options": {"network": "pod|node",
  *             "pid": "pod|container|node", "ipc": "pod|node"}}
+ *            (pid "pod": the sandbox runs the holder program as pid 1 of
+ *            the pod's PID namespace; see ns_sandbox.c and nsfile.c)
  *   task:    {"bundle", "rootfs": [{"type","source","target","options"}],
  *             "stdin", "stdout", "stderr", "terminal"}
  *   exec:    {"bundle" (the task's), "process": {OCI process}, "stdin",
@@ -24,11 +28,20 @@
  * A task's update args are {"resources": <OCI LinuxResources>}, applied with
  * `runc update`; its statistics are containerd's cgroups v1 or v2 Metrics
  * (by the host's cgroup mode) and its pids the processes in its cgroup, both
- * read from the cgroup itself (ns_stats.c). */
+ * read from the cgroup itself (ns_stats.c).
+ *
+ * A task or exec with "terminal": true runs on a pty the runtime makes and
+ * hands over a console socket; the backend copies stdin FIFO → pty → stdout
+ * FIFO on the hosting daemon's event loop (config's loop) and implements the
+ * resize_pty and close_io ops (ns_tty.c).  The copies live in memory: a new
+ * backend (a restarted daemon) has none, and the old master's closing hung
+ * the terminals up. */
 #ifndef WR_BACKEND_NS_H
 #define WR_BACKEND_NS_H
 
 #include "core/backend.h"
+
+struct ev_loop;
 
 struct wr_ns_config {
 	const char *state_dir;    /* e.g. /run/warren/<id>/ns; created if missing */
@@ -36,6 +49,13 @@ struct wr_ns_config {
 	const char *runtime_root; /* runc --root; NULL/"" → <state_dir>/runc */
 	int cgroup_version;       /* 0: detect (cgroup2 on /sys/fs/cgroup → 2, else 1);
 				   * 1 or 2: read task statistics as that version */
+	const char *holder;       /* pid 1 of the shared PID namespace of a pod with
+				   * ns_options.pid = "pod" (warren-pidns-holder);
+				   * NULL/"" → warren-pidns-holder next to the running
+				   * binary (dirname of /proc/self/exe) */
+	struct ev_loop *loop;     /* the hosting daemon's libev loop, which copies the
+				   * terminals' data (ns_tty.c); NULL: no terminals
+				   * (terminal=true fails with Unimplemented) */
 };
 
 /* A backend named "ns".  Fails (NULL, err) when the runtime binary cannot be

@@ -2,16 +2,19 @@
  * of an OCI process into a task's container.
  *
  * Spec: {"bundle": the task's bundle, "process": {OCI process}, "stdin",
- * "stdout", "stderr", "terminal": false}; o->id is "<task>/<exec>", o->owner
- * the task id.  exec_create only writes <bundle>/exec-<exec>.json; exec_start
- * runs it, runc writing the pid to <bundle>/exec-<exec>.pid.  Like a task's
- * init, the process is reparented to the daemon, which reaps it.
+ * "stdout", "stderr", "terminal": bool}; o->id is "<task>/<exec>", o->owner
+ * the task id.  exec_create only writes <bundle>/exec-<exec>.json (its
+ * "terminal" is the spec's); exec_start runs it, runc writing the pid to
+ * <bundle>/exec-<exec>.pid.  Like a task's init, the process is reparented
+ * to the daemon, which reaps it.  With terminal true the process gets a pty
+ * from the runtime (--console-socket) and ns_tty.c copies its data.
  *
  * bstate: {"bundle", "pid", "start_time"}. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,16 +78,16 @@ static int record(struct wr_object *o, const struct exec *x, pid_t pid, struct w
 int wr_ns_exec_create(struct wr_backend *b, struct wr_object *o, struct json_object *args,
 		      struct wr_error *err)
 {
-	(void)b;
 	(void)args;
 	struct exec x;
 	struct json_object *proc;
 	int rc = -1;
 	if (exec_open(o, &x, err))
 		return -1;
-	if (wr_ns_bool(x.spec, "terminal")) {
-		wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) exec is not supported yet",
-			     x.what);
+	int tty = wr_ns_bool(x.spec, "terminal");
+	if (tty && !wr_ns_of(b)->loop) {
+		wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) exec needs the daemon's "
+			     "event loop (none configured)", x.what);
 	} else if (!json_object_object_get_ex(x.spec, "process", &proc) ||
 		   !json_object_is_type(proc, json_type_object)) {
 		wr_error_set(err, WR_INVALID_ARGUMENT, "ns: %s: spec has no process object", x.what);
@@ -94,7 +97,7 @@ int wr_ns_exec_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 		if (json_object_deep_copy(proc, &p, NULL) < 0 || !p) {
 			wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
 		} else {
-			json_object_object_add(p, "terminal", json_object_new_boolean(0));
+			json_object_object_add(p, "terminal", json_object_new_boolean(tty));
 			const char *text = json_object_to_json_string_ext(p, JSON_C_TO_STRING_PLAIN);
 			rc = wr_ns_write_file(x.json, text, strlen(text), 0600, err);
 			json_object_put(p);
@@ -109,12 +112,14 @@ int wr_ns_exec_start(struct wr_backend *b, struct wr_object *o, struct json_obje
 {
 	(void)args;
 	struct wr_ns *ns = wr_ns_of(b);
-	struct wr_ns_stdio io;
+	struct wr_ns_stdio io = { { -1, -1, -1 } };
+	struct wr_ns_console con = { .lfd = -1, .in = -1, .out = -1 };
 	struct exec x;
 	if (exec_open(o, &x, err))
 		return -1;
+	int tty = wr_ns_bool(x.spec, "terminal");
 	pid_t pid = wr_ns_read_pidfile(x.pidfile);
-	if (pid > 0) { /* started already (a rerun after a crash) */
+	if (pid > 0) { /* started already (a rerun after a crash; a terminal is lost) */
 		int rc = record(o, &x, pid, err);
 		exec_close(&x);
 		return rc;
@@ -125,22 +130,41 @@ int wr_ns_exec_start(struct wr_backend *b, struct wr_object *o, struct json_obje
 		return -1;
 	}
 	if (wr_ns_check_runtime(ns, x.what, err) ||
-	    wr_ns_stdio_open(&io, wr_ns_str(x.spec, "stdin"), wr_ns_str(x.spec, "stdout"),
-			     wr_ns_str(x.spec, "stderr"), err)) {
+	    (tty ? wr_ns_console_open(ns, &con, x.what, wr_ns_str(x.spec, "stdin"),
+				      wr_ns_str(x.spec, "stdout"), err)
+		 : wr_ns_stdio_open(&io, wr_ns_str(x.spec, "stdin"), wr_ns_str(x.spec, "stdout"),
+				    wr_ns_str(x.spec, "stderr"), err))) {
 		exec_close(&x);
 		return -1;
 	}
-	const char *cargs[] = { "exec", "--detach", "--pid-file", x.pidfile, "--process", x.json,
-				x.task, NULL };
-	int rc = wr_ns_runc(ns, x.what, cargs, io.fd, NULL, err);
+	const char *cargs[12];
+	int k = 0;
+	cargs[k++] = "exec";
+	cargs[k++] = "--detach";
+	cargs[k++] = "--pid-file";
+	cargs[k++] = x.pidfile;
+	cargs[k++] = "--process";
+	cargs[k++] = x.json;
+	if (tty) {
+		cargs[k++] = "--console-socket";
+		cargs[k++] = con.path;
+	}
+	cargs[k++] = x.task;
+	cargs[k] = NULL;
+	int rc = wr_ns_runc(ns, x.what, cargs, tty ? NULL : io.fd, NULL, err);
 	wr_ns_stdio_close(&io); /* the process holds them now */
 	if (rc == 0) {
 		pid = wr_ns_read_pidfile(x.pidfile);
 		if (pid <= 0)
 			rc = wr_error_errno(err, errno, "ns: %s: cannot read %s", x.what, x.pidfile);
-		else
-			rc = record(o, &x, pid, err);
+		else if (tty && wr_ns_tty_attach(ns, &con, o, pid, err) < 0)
+			rc = -1;
+		else if ((rc = record(o, &x, pid, err)) < 0)
+			wr_ns_tty_release(ns, o);
+		if (rc < 0 && tty && pid > 0) /* its terminal is gone with the failure */
+			kill(pid, SIGKILL);
 	}
+	wr_ns_console_close(&con);
 	if (rc < 0)
 		unlink(x.pidfile);
 	exec_close(&x);
@@ -160,7 +184,6 @@ int wr_ns_exec_kill(struct wr_backend *b, struct wr_object *o, struct json_objec
 int wr_ns_exec_delete(struct wr_backend *b, struct wr_object *o, struct json_object *args,
 		      struct wr_error *err)
 {
-	(void)b;
 	(void)args;
 	struct exec x;
 	int rc = 0;
@@ -170,6 +193,8 @@ int wr_ns_exec_delete(struct wr_backend *b, struct wr_object *o, struct json_obj
 		rc = wr_error_errno(err, errno, "ns: %s: cannot remove %s", x.what, x.pidfile);
 	else if (unlink(x.json) < 0 && errno != ENOENT)
 		rc = wr_error_errno(err, errno, "ns: %s: cannot remove %s", x.what, x.json);
+	if (rc == 0)
+		wr_ns_tty_release(wr_ns_of(b), o);
 	exec_close(&x);
 	return rc;
 }

@@ -11,6 +11,7 @@
 #include "backends/ns/ns.h"
 
 struct json_object;
+struct wr_ns_tty;
 
 #define WR_NS_PATH 4096
 
@@ -23,6 +24,9 @@ struct wr_ns {
 	char *log_path;      /* <state_dir>/runtime-log.json, the runtime's --log */
 	int private_done;    /* sandboxes/ made a private mount by this process */
 	int cgroup_mode;     /* config's cgroup_version: 0 detect, 1 v1, 2 v2 */
+	char *holder;        /* the pid namespace holder binary (config's, or next to us) */
+	struct ev_loop *loop;        /* config's loop: terminals need it (ns_tty.c) */
+	struct wr_ns_tty *ttys;      /* the terminals being copied (ns_tty.c) */
 };
 
 static inline struct wr_ns *wr_ns_of(struct wr_backend *b)
@@ -102,6 +106,33 @@ int wr_ns_nsfile_is(const char *path, int nstype);
 /* Unmount and unlink; missing is fine. */
 int wr_ns_nsfile_remove(const char *path, struct wr_error *err);
 
+/* A pod's shared PID namespace lives as long as its pid 1: the holder
+ * program (src/daemon/warren-pidns-holder.c), started here in a new PID
+ * namespace and detached from us (its parent is our child subreaper). */
+struct wr_ns_holder {
+	pid_t pid;      /* host pid; pid 1 inside */
+	uint64_t start; /* its start time (/proc/<pid>/stat) */
+	int go;         /* our end of its go-ahead socket; -1 once released */
+};
+/* Start `holder` and bind its PID namespace onto pidfile (a new file).  It
+ * waits for wr_ns_holder_release and exits by itself if this process dies
+ * first, so a holder nobody recorded never outlives us.  A holder that is
+ * not executable is FailedPrecondition naming it.  On failure nothing is
+ * left (holder killed, pidfile removed). */
+int wr_ns_holder_start(const char *holder, const char *pidfile, struct wr_ns_holder *h,
+		       struct wr_error *err);
+/* The holder binary: `configured` when set, else warren-pidns-holder in the
+ * directory of the running binary.  malloc'd; NULL when out of memory. */
+char *wr_ns_holder_path(const char *configured);
+/* After its pid and start time are durable: let it run for good. */
+int wr_ns_holder_release(struct wr_ns_holder *h, struct wr_error *err);
+/* Undo a start that was not released (closes the socket, kills it). */
+void wr_ns_holder_abandon(struct wr_ns_holder *h);
+/* SIGKILL the holder recorded as (pid, start) while it is still that
+ * process, and wait (about a second at most) until it is no longer running.
+ * Gone already (or pid 0) is success. */
+int wr_ns_holder_kill(pid_t pid, uint64_t start, struct wr_error *err);
+
 /* ---- stdio.c: the process's stdio --------------------------------------------- */
 
 struct wr_ns_stdio {
@@ -112,6 +143,42 @@ struct wr_ns_stdio {
 int wr_ns_stdio_open(struct wr_ns_stdio *s, const char *in, const char *out, const char *errp,
 		     struct wr_error *err);
 void wr_ns_stdio_close(struct wr_ns_stdio *s);
+
+/* ---- ns_tty.c: terminals (terminal=true) -------------------------------------- */
+
+/* A console socket for `<runtime> create|exec --console-socket PATH`: a
+ * listening unix socket in a fresh directory under the state dir, and the
+ * process's stdin/stdout FIFOs, opened before the runtime runs (an stdout
+ * FIFO nobody reads fails here, as for a process without a terminal). */
+struct wr_ns_console {
+	char dir[WR_NS_PATH];
+	char path[WR_NS_PATH]; /* the socket: <dir>/c */
+	int lfd;               /* listening socket, -1 once closed */
+	int in, out;           /* stdin FIFO (read side), stdout FIFO (write side); -1: none */
+};
+/* Make the socket and open the FIFOs ("" → none).  `what` names the process
+ * in messages ("task c1").  Undo with wr_ns_console_close. */
+int wr_ns_console_open(struct wr_ns *ns, struct wr_ns_console *c, const char *what,
+		       const char *in, const char *out, struct wr_error *err);
+/* After the runtime returned successfully: receive the pty master it sent
+ * (with a timeout) and start copying stdin FIFO → master → stdout FIFO on
+ * the loop until process pid (start time: /proc, read now) exits.  The
+ * terminal is o's (kind, ns, id) until wr_ns_tty_release; the FIFOs move
+ * from c to it. */
+int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_object *o,
+		     pid_t pid, struct wr_error *err);
+/* Remove the socket and its directory, close what c still holds (idempotent). */
+void wr_ns_console_close(struct wr_ns_console *c);
+/* Stop copying for o and close everything (no terminal: nothing to do). */
+void wr_ns_tty_release(struct wr_ns *ns, const struct wr_object *o);
+/* Every terminal (the backend's destroy). */
+void wr_ns_tty_release_all(struct wr_ns *ns);
+/* Remove console socket directories a killed daemon left in the state dir. */
+void wr_ns_tty_sweep(struct wr_ns *ns);
+/* The backend ops resize_pty and close_io (see backend.h). */
+int wr_ns_tty_resize(struct wr_backend *b, struct wr_object *o, unsigned width, unsigned height,
+		     struct wr_error *err);
+int wr_ns_tty_close_stdin(struct wr_backend *b, struct wr_object *o, struct wr_error *err);
 
 /* ---- ns_runc.c: running the OCI runtime --------------------------------------- */
 

@@ -7,6 +7,18 @@
  *                 does: a host-network pod has the node's hostname)
  *   net           only when the pod network is "pod" and containerd gave no
  *                 netns: a private network namespace with lo up
+ *   pid           only when the pod shares one PID namespace (pid "pod"):
+ *                 that namespace, whose pid 1 is the holder process
+ *                 (warren-pidns-holder, see nsfile.c): the one process an ns
+ *                 sandbox may have.  Its host pid and start time are in
+ *                 sandbox.json and are the sandbox's pid (SandboxStatus.pid,
+ *                 so CRI's /proc/<pid>/ns/pid names this namespace too).
+ *                 Stop and delete SIGKILL it (only while the recorded pid
+ *                 still names that process: same start time), which ends
+ *                 the namespace and every process in it.  A holder that
+ *                 died by itself makes the sandbox incomplete: observe
+ *                 reports it gone (Lost at recovery); while the daemon runs,
+ *                 its exit, reaped by the daemon, is the sandbox's Exit.
  *   hostname, hosts, resolv.conf   the pod's files, mounted into containers
  *   shm/          a 64 MiB tmpfs for /dev/shm (absent with the node's IPC:
  *                 containers then get the node's /dev/shm)
@@ -15,7 +27,7 @@
  *
  * Spec: {"bundle", "netns", "hostname", "dns": {"servers", "searches",
  * "options"}, "cgroup_parent", "ns_options": {"network": "pod|node",
- * "pid": "container|node" ("pod" → Unimplemented), "ipc": "pod|node"}}.
+ * "pid": "pod|container|node", "ipc": "pod|node"}}.
  * Absent ns_options: network and ipc "pod", pid "container" (what kubelet
  * asks unless shareProcessNamespace). */
 #include "backends/ns/ns_internal.h"
@@ -63,6 +75,30 @@ struct json_object *wr_ns_sandbox_load(const struct wr_ns *ns, const char *nsnam
 	return j;
 }
 
+/* The holder recorded in sandbox.json: pid and start time, 0 when none. */
+static pid_t holder_pid(struct json_object *sb)
+{
+	struct json_object *v;
+	return sb && json_object_object_get_ex(sb, "holder_pid", &v) ? json_object_get_int(v) : 0;
+}
+
+static uint64_t holder_start(struct json_object *sb)
+{
+	struct json_object *v;
+	return sb && json_object_object_get_ex(sb, "holder_start_time", &v)
+	       ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+/* What the engine keeps of a sandbox: sandbox.json as bstate, the holder
+ * (if any) as its pid. */
+static int adopt(struct wr_object *o, struct json_object *sb, struct wr_error *err)
+{
+	if (wr_ns_set_bstate(o, sb, err))
+		return -1;
+	o->pid = holder_pid(sb);
+	return 0;
+}
+
 /* Everything sandbox.json says was made is still there. */
 static int complete(struct json_object *sb)
 {
@@ -73,6 +109,10 @@ static int complete(struct json_object *sb)
 	if (*uts && !wr_ns_nsfile_is(uts, CLONE_NEWUTS))
 		return 0;
 	if (wr_ns_bool(sb, "netns_owned") && !wr_ns_nsfile_is(wr_ns_str(sb, "netns"), CLONE_NEWNET))
+		return 0;
+	if (*wr_ns_str(sb, "pidns") &&
+	    (!wr_ns_nsfile_is(wr_ns_str(sb, "pidns"), CLONE_NEWPID) ||
+	     wr_ns_proc_check(holder_pid(sb), holder_start(sb)) != WR_NS_PROC_ALIVE))
 		return 0;
 	if (wr_ns_bool(sb, "shm_owned") && wr_ns_is_mountpoint(wr_ns_str(sb, "shm_path")) != 1)
 		return 0;
@@ -88,10 +128,18 @@ static int teardown(struct wr_ns *ns, const struct wr_object *o, const char *dir
 		    struct wr_error *err)
 {
 	char path[WR_NS_PATH];
-	const char *nsfiles[] = { "ipc", "uts", "net" };
+	const char *nsfiles[] = { "ipc", "uts", "net", "pid" };
 	if (access(dir, F_OK) != 0 && errno == ENOENT)
 		goto parent;
-	for (size_t i = 0; i < 3; i++)
+	/* a recorded holder first: its end ends the pod's pid namespace.  An
+	 * unrecorded one (sandbox.json not written) never got its go-ahead and
+	 * exited when its starter did. */
+	struct json_object *sb = wr_ns_sandbox_load(ns, o->ns, o->id);
+	int rc = wr_ns_holder_kill(holder_pid(sb), holder_start(sb), err);
+	json_object_put(sb);
+	if (rc)
+		return -1;
+	for (size_t i = 0; i < 4; i++)
 		if (wr_ns_pathf(path, sizeof path, err, "%s/%s", dir, nsfiles[i]) ||
 		    wr_ns_nsfile_remove(path, err))
 			return -1;
@@ -208,10 +256,10 @@ static int ns_options(struct json_object *spec, const char **net, const char **i
 	if (strcmp(*ipc, "pod") != 0 && strcmp(*ipc, "node") != 0)
 		return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: ipc namespace mode '%s' "
 				    "(want pod or node)", *ipc);
-	if (strcmp(*pid, "pod") == 0 || strcmp(*pid, "target") == 0)
-		return wr_error_set(err, WR_UNIMPLEMENTED, "ns: a pid namespace shared by the pod "
-				    "(pid=%s) is not supported yet", *pid);
-	if (strcmp(*pid, "container") != 0 && strcmp(*pid, "node") != 0)
+	if (strcmp(*pid, "target") == 0)
+		return wr_error_set(err, WR_UNIMPLEMENTED, "ns: pid namespace mode 'target' is a "
+				    "container's, not a pod's");
+	if (strcmp(*pid, "pod") != 0 && strcmp(*pid, "container") != 0 && strcmp(*pid, "node") != 0)
 		return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: pid namespace mode '%s'", *pid);
 	return 0;
 }
@@ -224,11 +272,13 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 	char dir[WR_NS_PATH];
 	struct json_object *spec = NULL, *sb = NULL, *dns = NULL;
 	const char *net, *ipc, *pid;
+	struct wr_ns_holder hold = { .pid = 0, .start = 0, .go = -1 };
 	if (sandbox_dir(ns, o, dir, sizeof dir, err) || wr_ns_parse_spec(o, &spec, err))
 		return -1;
 	if (ns_options(spec, &net, &ipc, &pid, err))
 		goto fail_early;
 	int node_net = strcmp(net, "node") == 0, node_ipc = strcmp(ipc, "node") == 0;
+	int pod_pid = strcmp(pid, "pod") == 0;
 	const char *netns = node_net ? "" : wr_ns_str(spec, "netns");
 	if (*netns && !wr_ns_nsfile_is(netns, CLONE_NEWNET)) {
 		wr_error_set(err, WR_INVALID_ARGUMENT, "ns: netns '%s' is not a network namespace",
@@ -238,7 +288,7 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 
 	/* rerun after success: keep what is there */
 	if ((sb = wr_ns_sandbox_load(ns, o->ns, o->id)) && complete(sb)) {
-		int rc = wr_ns_set_bstate(o, sb, err);
+		int rc = adopt(o, sb, err);
 		json_object_put(sb);
 		json_object_put(spec);
 		return rc;
@@ -291,6 +341,11 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 	if (!node_ipc && (wr_ns_pathf(shm_path, sizeof shm_path, err, "%s/shm", dir) ||
 			  wr_ns_mount_shm(shm_path, err)))
 		goto fail;
+	/* last, so nothing after it can fail but recording it */
+	char pid_path[WR_NS_PATH] = "";
+	if (pod_pid && (wr_ns_pathf(pid_path, sizeof pid_path, err, "%s/pid", dir) ||
+			wr_ns_holder_start(ns->holder, pid_path, &hold, err)))
+		goto fail;
 
 	sb = json_object_new_object();
 	struct json_object *opts = json_object_new_object();
@@ -311,13 +366,19 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 	json_object_object_add(sb, "resolv_path", json_object_new_string(resolv_path));
 	json_object_object_add(sb, "shm_path", json_object_new_string(shm_path));
 	json_object_object_add(sb, "shm_owned", json_object_new_boolean(!node_ipc));
+	json_object_object_add(sb, "pidns", json_object_new_string(pid_path));
+	if (pod_pid) {
+		json_object_object_add(sb, "holder", json_object_new_string(ns->holder));
+		json_object_object_add(sb, "holder_pid", json_object_new_int(hold.pid));
+		json_object_object_add(sb, "holder_start_time", json_object_new_int64((int64_t)hold.start));
+	}
 	json_object_object_add(sb, "cgroup_parent",
 			       json_object_new_string(wr_ns_str(spec, "cgroup_parent")));
 	json_object_object_add(sb, "ns_options", opts);
 	const char *text = json_object_to_json_string_ext(sb, JSON_C_TO_STRING_PRETTY);
 	char path[WR_NS_PATH];
 	if (write_text(dir, "sandbox.json", text, path, sizeof path, err) ||
-	    wr_ns_set_bstate(o, sb, err))
+	    wr_ns_holder_release(&hold, err) || adopt(o, sb, err))
 		goto fail;
 	json_object_put(sb);
 	json_object_put(spec);
@@ -325,6 +386,7 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 
 fail:;
 	struct wr_error ignore;
+	wr_ns_holder_abandon(&hold);
 	teardown(ns, o, dir, &ignore);
 fail_early:
 	json_object_put(sb);
@@ -349,12 +411,15 @@ int wr_ns_sandbox_start(struct wr_backend *b, struct wr_object *o, struct json_o
 int wr_ns_sandbox_stop(struct wr_backend *b, struct wr_object *o, struct json_object *args,
 		       struct wr_error *err)
 {
-	/* no process to stop; the namespaces stay until delete */
-	(void)b;
-	(void)o;
 	(void)args;
-	(void)err;
-	return 0;
+	/* the holder (shared pid namespace) is the only process to stop; the
+	 * namespace files stay until delete */
+	struct json_object *sb = wr_ns_sandbox_load(wr_ns_of(b), o->ns, o->id);
+	int rc = wr_ns_holder_kill(holder_pid(sb), holder_start(sb), err);
+	json_object_put(sb);
+	if (rc)
+		wr_error_wrap(err, "sandbox %s stop", o->id);
+	return rc;
 }
 
 int wr_ns_sandbox_delete(struct wr_backend *b, struct wr_object *o, struct json_object *args,
@@ -389,11 +454,14 @@ int wr_ns_sandbox_probe(struct wr_backend *b, struct wr_object *o, const char *a
 		return -1;
 	if (strcmp(action, "delete") == 0)
 		return access(dir, F_OK) != 0 && errno == ENOENT;
-	if (strcmp(action, "stop") == 0)
-		return 1;
 	struct json_object *sb = wr_ns_sandbox_load(ns, o->ns, o->id);
+	if (strcmp(action, "stop") == 0) {
+		int gone = wr_ns_proc_check(holder_pid(sb), holder_start(sb)) != WR_NS_PROC_ALIVE;
+		json_object_put(sb);
+		return gone;
+	}
 	int done = sb && complete(sb);
-	if (done && strcmp(action, "create") == 0 && wr_ns_set_bstate(o, sb, err) < 0)
+	if (done && strcmp(action, "create") == 0 && adopt(o, sb, err) < 0)
 		done = -1;
 	json_object_put(sb);
 	return strcmp(action, "create") == 0 || strcmp(action, "start") == 0 ? done : 0;

@@ -3,6 +3,11 @@
  *
  * CRI writes namespace paths as /proc/<sandbox pid>/ns/<type>, but an ns
  * sandbox has no process: the paths become the sandbox's namespace files.
+ * The pid namespace follows the pod's mode: the node's (no entry), one per
+ * container (an entry without a path), or, when the pod shares one, the
+ * sandbox's pid file — for every container that CRI put in the pod's
+ * namespace (a path: POD or TARGET, which in such a pod is the same one);
+ * one asking for its own (CONTAINER, no path) keeps it.
  * CRI with a shim sandboxer mounts no hostname/hosts/resolv.conf//dev/shm
  * either: they are added here, replacing any mount at the same destination
  * (the OCI default /dev/shm tmpfs) but a bind mount of /etc/hostname, hosts
@@ -63,6 +68,23 @@ static void set_namespace(struct json_object *lnx, const char *type, const char 
 		json_object_array_add(keep, e);
 	}
 	json_object_object_add(lnx, "namespaces", keep);
+}
+
+/* The spec asks for a namespace of `type` of its own: an entry without a
+ * path (CRI writes one for a container whose pid mode is CONTAINER, and a
+ * path, /proc/<sandbox pid>/ns/pid, for POD and TARGET). */
+static int own_namespace(struct json_object *lnx, const char *type)
+{
+	struct json_object *nss;
+	if (!json_object_object_get_ex(lnx, "namespaces", &nss) ||
+	    !json_object_is_type(nss, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(nss); i++) {
+		struct json_object *e = json_object_array_get_idx(nss, i);
+		if (strcmp(wr_ns_str(e, "type"), type) == 0)
+			return !*wr_ns_str(e, "path");
+	}
+	return 0;
 }
 
 static void drop_mount(struct json_object *spec, const char *dest)
@@ -141,7 +163,13 @@ static void join_sandbox(struct json_object *spec, struct json_object *sb)
 	set_namespace(lnx, "network", *netns ? netns : NULL);   /* none: the node's */
 	set_namespace(lnx, "ipc", *ipc ? ipc : NULL);
 	set_namespace(lnx, "uts", *uts ? uts : NULL);
-	set_namespace(lnx, "pid", strcmp(wr_ns_str(opts, "pid"), "node") == 0 ? NULL : "");
+	const char *pidmode = wr_ns_str(opts, "pid"), *pidns = wr_ns_str(sb, "pidns");
+	if (strcmp(pidmode, "node") == 0)
+		set_namespace(lnx, "pid", NULL);
+	else if (strcmp(pidmode, "pod") == 0 && *pidns && !own_namespace(lnx, "pid"))
+		set_namespace(lnx, "pid", pidns);
+	else
+		set_namespace(lnx, "pid", "");
 	/* the pod's uts namespace carries the pod's hostname; a container must
 	 * not set its own (and cannot without a uts namespace of its own) */
 	json_object_object_del(spec, "hostname");

@@ -4,7 +4,10 @@
  * Spec: {"bundle": "/abs/path" (config.json written by containerd),
  *        "rootfs": [{"type","source","target","options"}] (mounted onto
  *        <bundle>/rootfs here; empty: the rootfs is already there),
- *        "stdin", "stdout", "stderr": FIFO paths or "", "terminal": false}.
+ *        "stdin", "stdout", "stderr": FIFO paths or "", "terminal": bool}.
+ * With terminal true (config.json's process.terminal must say so too, as
+ * containerd writes it), the runtime makes a pty and hands its master over a
+ * console socket; ns_tty.c copies stdin → pty → stdout (no stderr).
  * o->owner names the sandbox ("" for a standalone container such as ctr
  * run); config.json is rewritten to join it (ns_spec.c).
  *
@@ -112,14 +115,16 @@ int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 	struct task t;
 	struct json_object *sb = NULL;
 	struct wr_ns_stdio io = { { -1, -1, -1 } };
+	struct wr_ns_console con = { .lfd = -1, .in = -1, .out = -1 };
 	char status[32];
 	pid_t pid = 0;
 	int made_rootfs = 0;
 	if (task_open(o, &t, err))
 		return -1;
-	if (wr_ns_bool(t.spec, "terminal")) {
-		wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) containers are not "
-			     "supported yet", t.what);
+	int tty = wr_ns_bool(t.spec, "terminal");
+	if (tty && !ns->loop) {
+		wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) containers need the "
+			     "daemon's event loop (none configured)", t.what);
 		goto out;
 	}
 	if (wr_ns_check_runtime(ns, t.what, err))
@@ -132,7 +137,8 @@ int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 			goto out;
 		}
 	}
-	/* already created (a rerun after a crash): just record it */
+	/* already created (a rerun after a crash): just record it; a terminal
+	 * died with the daemon that held its master (ns_tty.c) */
 	int have = wr_ns_runc_state(ns, o->id, status, sizeof status, &pid, err);
 	if (have < 0)
 		goto out;
@@ -160,12 +166,26 @@ int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 		goto fail;
 	if (wr_ns_spec_rewrite(t.bundle, sb, err))
 		goto fail;
-	if (wr_ns_stdio_open(&io, wr_ns_str(t.spec, "stdin"), wr_ns_str(t.spec, "stdout"),
-			     wr_ns_str(t.spec, "stderr"), err))
+	if (tty ? wr_ns_console_open(ns, &con, t.what, wr_ns_str(t.spec, "stdin"),
+				     wr_ns_str(t.spec, "stdout"), err)
+		: wr_ns_stdio_open(&io, wr_ns_str(t.spec, "stdin"), wr_ns_str(t.spec, "stdout"),
+				   wr_ns_str(t.spec, "stderr"), err))
 		goto fail;
 	unlink(t.pidfile);
-	const char *cargs[] = { "create", "--bundle", t.bundle, "--pid-file", t.pidfile, o->id, NULL };
-	int rc = wr_ns_runc(ns, t.what, cargs, io.fd, NULL, err);
+	const char *cargs[10];
+	int k = 0;
+	cargs[k++] = "create";
+	cargs[k++] = "--bundle";
+	cargs[k++] = t.bundle;
+	cargs[k++] = "--pid-file";
+	cargs[k++] = t.pidfile;
+	if (tty) {
+		cargs[k++] = "--console-socket";
+		cargs[k++] = con.path;
+	}
+	cargs[k++] = o->id;
+	cargs[k] = NULL;
+	int rc = wr_ns_runc(ns, t.what, cargs, tty ? NULL : io.fd, NULL, err);
 	wr_ns_stdio_close(&io); /* the container's init holds them now */
 	if (rc < 0)
 		goto fail;
@@ -174,16 +194,23 @@ int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 		wr_error_errno(err, errno, "ns: %s: cannot read %s", t.what, t.pidfile);
 		goto fail;
 	}
-	if (record(o, &t, pid, wr_ns_str(sb, "dir"), err))
+	if (tty && wr_ns_tty_attach(ns, &con, o, pid, err))
 		goto fail;
+	wr_ns_console_close(&con);
+	if (record(o, &t, pid, wr_ns_str(sb, "dir"), err)) {
+		wr_ns_tty_release(ns, o);
+		goto fail;
+	}
 	json_object_put(sb);
 	task_close(&t);
 	return 0;
 
 fail:;
 	struct wr_error ignore;
+	wr_ns_console_close(&con);
 	cleanup(ns, o, &t, made_rootfs, &ignore);
 out:
+	wr_ns_console_close(&con);
 	wr_ns_stdio_close(&io);
 	json_object_put(sb);
 	task_close(&t);
@@ -277,6 +304,8 @@ int wr_ns_task_delete(struct wr_backend *b, struct wr_object *o, struct json_obj
 		return -1;
 	/* containerd made <bundle>/rootfs and removes the bundle: leave the dir */
 	int rc = cleanup(wr_ns_of(b), o, &t, 0, err);
+	if (rc == 0)
+		wr_ns_tty_release(wr_ns_of(b), o);
 	task_close(&t);
 	return rc;
 }

@@ -3,7 +3,17 @@
  * sets the pod's hostname, brings lo up), the parent bind-mounts the child's
  * /proc/<pid>/ns/<type> onto empty files, then the child exits; the bind
  * mounts hold the namespaces until they are unmounted.  The child is waited
- * for by its exact pid (the daemon reaps everything else). */
+ * for by its exact pid (the daemon reaps everything else).
+ *
+ * A PID namespace is the exception: a bind mount keeps it, but once its pid 1
+ * has exited nothing can enter it again.  A pod that shares one therefore
+ * runs a holder (src/daemon/warren-pidns-holder.c) as that pid 1, started
+ * here: a child enters a new PID namespace, forks the holder (pid 1 there)
+ * and exits, so the holder's parent is the daemon's child subreaper, which
+ * reaps it whenever it ends.  The holder first waits for a go-ahead byte on
+ * a socket whose other end only this process holds: if we die before its
+ * pid is recorded, the socket closes and the holder exits by itself, so no
+ * crash can leave an unknown holder running. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
@@ -13,10 +23,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,4 +183,216 @@ undo:;
 		if (make[i])
 			wr_ns_nsfile_remove(want[i].path, &ignore);
 	return -1;
+}
+
+/* ---- the pid namespace holder --------------------------------------------------- */
+
+#define HOLDER_NAME "warren-pidns-holder"
+
+char *wr_ns_holder_path(const char *configured)
+{
+	if (configured && *configured)
+		return strdup(configured);
+	char self[WR_NS_PATH];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return strdup(HOLDER_NAME); /* fails at use, naming it */
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (slash)
+		*slash = '\0'; /* (a " (deleted)" suffix is on the name, gone with it) */
+	char *path = NULL;
+	return asprintf(&path, "%s/%s", self, HOLDER_NAME) < 0 ? NULL : path;
+}
+
+/* In the forked child (A): only async-signal-safe calls, then _exit.  A
+ * enters a new PID namespace for its children and forks the holder (B), pid
+ * 1 there; A reports B's pid (or -errno) on `info` and exits, so B's parent
+ * becomes our child subreaper.  B reports an exec failure's errno on `execst`
+ * (close-on-exec: end of file means it runs the holder). */
+static void holder_child(const char *holder, int info, int execst, int go)
+{
+	pid_t b = -1;
+	if (unshare(CLONE_NEWPID) < 0 || (b = fork()) < 0) {
+		b = -errno;
+	} else if (b == 0) {
+		int e, null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		sigset_t none;
+		setsid();
+		if (null < 0 || dup2(go, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0 ||
+		    chdir("/") < 0) {
+			e = errno;
+			goto fail;
+		}
+		/* nothing of the daemon's reaches the holder but its go-ahead on 0 */
+		if (execst > 3)
+			close_range(3, (unsigned)execst - 1, 0);
+		close_range((unsigned)execst + 1, ~0U, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* no arguments and no environment: nothing of ours for the pod to
+		 * read in /proc/1, and the least stack */
+		const char *argv[] = { holder, NULL }, *envp[] = { NULL };
+		execve(holder, (char *const *)argv, (char *const *)envp);
+		e = errno;
+fail:
+		if (write(execst, &e, sizeof e) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	if (write(info, &b, sizeof b) != (ssize_t)sizeof b)
+		_exit(1);
+	_exit(0);
+}
+
+static ssize_t read_retry(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+	while ((r = read(fd, buf, n)) < 0 && errno == EINTR)
+		;
+	return r;
+}
+
+int wr_ns_holder_start(const char *holder, const char *pidfile, struct wr_ns_holder *h,
+		       struct wr_error *err)
+{
+	h->pid = 0;
+	h->start = 0;
+	h->go = -1;
+	if (access(holder, X_OK) < 0) {
+		wr_error_errno(err, errno, "ns: the pid namespace holder '%s' is not executable",
+			       holder);
+		if (err)
+			err->code = WR_FAILED_PRECONDITION; /* NotFound would name the wrong thing */
+		return -1;
+	}
+	int fd = open(pidfile, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0444);
+	if (fd < 0)
+		return wr_error_errno(err, errno, "ns: cannot create %s", pidfile);
+	close(fd);
+
+	int info[2] = { -1, -1 }, execst[2] = { -1, -1 }, go[2] = { -1, -1 };
+	if (pipe2(info, O_CLOEXEC) < 0 || pipe2(execst, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0) {
+		wr_error_errno(err, errno, "ns: pipe");
+		goto close_fds;
+	}
+	/* the child never runs the daemon's signal handlers: all blocked in it */
+	sigset_t all, old;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid_t a = fork();
+	if (a == 0)
+		holder_child(holder, info[1], execst[1], go[1]);
+	int fork_errno = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(info[1]);
+	close(execst[1]);
+	close(go[1]);
+	info[1] = execst[1] = go[1] = -1;
+	if (a < 0) {
+		wr_error_errno(err, fork_errno, "ns: fork");
+		goto close_fds;
+	}
+	pid_t b = 0;
+	ssize_t r = read_retry(info[0], &b, sizeof b);
+	wait_exact(a);
+	if (r != (ssize_t)sizeof b || b == 0) {
+		wr_error_set(err, WR_INTERNAL, "ns: pid namespace helper %d died", (int)a);
+		goto close_fds;
+	}
+	if (b < 0) {
+		wr_error_errno(err, -b, "ns: cannot make a pid namespace");
+		goto close_fds;
+	}
+	h->pid = b;
+	h->go = go[0];
+	go[0] = -1;
+	int e = 0;
+	r = read_retry(execst[0], &e, sizeof e); /* returns when B has exec'd or failed */
+	if (r == (ssize_t)sizeof e) {
+		wr_error_errno(err, e, "ns: cannot run the pid namespace holder %s", holder);
+		goto undo;
+	}
+	char src[64];
+	snprintf(src, sizeof src, "/proc/%d/ns/pid", (int)b);
+	if (!(h->start = wr_ns_proc_start(b, NULL))) {
+		wr_error_set(err, WR_INTERNAL, "ns: the pid namespace holder (pid %d) died at start",
+			     (int)b);
+		goto undo;
+	}
+	if (mount(src, pidfile, NULL, MS_BIND, NULL) < 0) {
+		wr_error_errno(err, errno, "ns: cannot bind %s onto %s", src, pidfile);
+		goto undo;
+	}
+	/* a new namespace, and still the holder's (not a reused pid's) */
+	struct stat ours, theirs;
+	if (stat("/proc/self/ns/pid", &ours) < 0 || stat(pidfile, &theirs) < 0 ||
+	    ours.st_ino == theirs.st_ino || !wr_ns_nsfile_is(pidfile, CLONE_NEWPID) ||
+	    wr_ns_proc_check(b, h->start) != WR_NS_PROC_ALIVE) {
+		wr_error_set(err, WR_INTERNAL, "ns: the pid namespace holder (pid %d) did not "
+			     "start as pid 1 of a new pid namespace", (int)b);
+		goto undo;
+	}
+	close(info[0]);
+	close(execst[0]);
+	return 0;
+
+undo:
+	wr_ns_holder_abandon(h);
+close_fds:
+	for (int i = 0; i < 2; i++) {
+		if (info[i] >= 0)
+			close(info[i]);
+		if (execst[i] >= 0)
+			close(execst[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
+	struct wr_error ignore;
+	wr_ns_nsfile_remove(pidfile, &ignore);
+	return -1;
+}
+
+int wr_ns_holder_release(struct wr_ns_holder *h, struct wr_error *err)
+{
+	if (h->go < 0)
+		return 0;
+	ssize_t w;
+	while ((w = send(h->go, "g", 1, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	int e = errno;
+	close(h->go);
+	h->go = -1;
+	if (w != 1)
+		return wr_error_errno(err, e, "ns: the pid namespace holder (pid %d) is gone",
+				      (int)h->pid);
+	return 0;
+}
+
+void wr_ns_holder_abandon(struct wr_ns_holder *h)
+{
+	if (h->go >= 0)
+		close(h->go); /* it exits by itself now; make sure of it */
+	h->go = -1;
+	struct wr_error ignore;
+	if (h->pid > 0)
+		wr_ns_holder_kill(h->pid, h->start, &ignore);
+}
+
+int wr_ns_holder_kill(pid_t pid, uint64_t start, struct wr_error *err)
+{
+	if (pid <= 0)
+		return 0;
+	/* start 0 (not recorded) would match any process: never kill on that */
+	if (!start || wr_ns_proc_check(pid, start) != WR_NS_PROC_ALIVE)
+		return 0;
+	if (kill(pid, SIGKILL) < 0 && errno != ESRCH)
+		return wr_error_errno(err, errno, "ns: cannot kill the pid namespace holder %d",
+				      (int)pid);
+	/* Its exit ends the pod's pid namespace: the kernel kills every process
+	 * in it and the holder leaves once they are reaped (by our subreaper). */
+	for (int ms = 0; ms < 1000 && wr_ns_proc_check(pid, start) == WR_NS_PROC_ALIVE; ms += 5)
+		usleep(5000);
+	return 0;
 }

@@ -85,6 +85,16 @@ struct wr_backend_ops {
 	 * of its cgroup (→ /tasks/oom, CRI's OOMKilled), 0 if not or unknown */
 	int (*task_oom_killed)(struct wr_backend *b, struct wr_object *t);
 
+	/* a process's terminal and stdin (t_or_exec: a task, for its init, or an
+	 * exec); no lifecycle change, not journaled; both optional (absent: the
+	 * call succeeds doing nothing).  Nothing to act on (no terminal, no stdin
+	 * copy, the process gone) is success too. */
+	/* ResizePty: the window size of its terminal, in columns and rows */
+	int (*resize_pty)(struct wr_backend *b, struct wr_object *t_or_exec, unsigned width,
+			  unsigned height, struct wr_error *err);
+	/* CloseIO(stdin): stop copying into its stdin (after what is queued) */
+	int (*close_io)(struct wr_backend *b, struct wr_object *t_or_exec, struct wr_error *err);
+
 	/* recovery: did the effect of `action` (an index into the object's
 	 * lifecycle action names) happen?  1 yes, 0 no, -1 cannot tell (err). */
 	int (*probe)(struct wr_backend *b, struct wr_object *o, int action,

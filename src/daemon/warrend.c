@@ -153,7 +153,8 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 		return NULL;
 	}
 	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = conf.runtime,
-				      .runtime_root = conf.runtime_root };
+				      .runtime_root = conf.runtime_root,
+				      .loop = front ? ev_default_loop(0) : NULL /* run_core's: terminals */ };
 	if (wr_mkdir_p(in->root_dir, 0700, &err) < 0 || !(*ns = wr_ns_backend_new(&nscfg, &err))) {
 		wr_error_log("backend ns: %s", err.msg);
 		return NULL;

@@ -518,12 +518,42 @@ static void shutdown_task(struct wr_ttrpc_call *call, void *ctx)
 	wr_front_reply(call, NULL);
 }
 
-static void no_op(struct wr_ttrpc_call *call, void *ctx)
+/* ---- ResizePty, CloseIO ------------------------------------------------------------ */
+
+/* Not lifecycle steps: straight to the backend (no journal).  A backend
+ * without the op, or a process without a terminal or stdin copy, succeeds
+ * doing nothing, as containerd's runc shim does. */
+static void resize_pty(struct wr_ttrpc_call *call, void *ctx)
 {
-	(void)ctx;
-	/* ResizePty without a terminal, CloseIO: containerd holds the write end
-	 * of stdin itself; the container sees EOF when containerd closes it. */
-	wr_front_reply(call, NULL);
+	DECODE(T(ResizePtyRequest), resize_pty_request, req);
+	struct wr_object *o = lookup(call, ctx, req->id, req->exec_id);
+	if (o) {
+		struct wr_backend *b = wr_engine_backend(engine(ctx), o->backend);
+		struct wr_error err;
+		if (b && b->ops->resize_pty &&
+		    b->ops->resize_pty(b, o, req->width, req->height, &err) < 0)
+			wr_ttrpc_reply_error(call, &err);
+		else
+			wr_front_reply(call, NULL);
+	}
+	FREE(resize_pty_request, req);
+}
+
+static void close_io(struct wr_ttrpc_call *call, void *ctx)
+{
+	DECODE(T(CloseIORequest), close_iorequest, req);
+	struct wr_object *o = lookup(call, ctx, req->id, req->exec_id);
+	if (o) {
+		struct wr_backend *b = wr_engine_backend(engine(ctx), o->backend);
+		struct wr_error err;
+		/* without a terminal containerd holds stdin's write end itself:
+		 * the process sees EOF when containerd closes it */
+		if (req->stdin && b && b->ops->close_io && b->ops->close_io(b, o, &err) < 0)
+			wr_ttrpc_reply_error(call, &err);
+		else
+			wr_front_reply(call, NULL);
+	}
+	FREE(close_iorequest, req);
 }
 
 static void unimplemented(struct wr_ttrpc_call *call, void *ctx)
@@ -542,7 +572,7 @@ int wr_task_api_register(struct wr_listener *l, struct wr_error *err)
 		{ "State", state },          { "Create", create },        { "Start", start },
 		{ "Delete", delete },        { "Pids", pids },            { "Pause", pause_task },
 		{ "Resume", resume_task },   { "Checkpoint", unimplemented }, { "Kill", kill_task },
-		{ "Exec", exec_process },    { "ResizePty", no_op },      { "CloseIO", no_op },
+		{ "Exec", exec_process },    { "ResizePty", resize_pty }, { "CloseIO", close_io },
 		{ "Update", update },        { "Wait", wait_process },    { "Stats", stats },
 		{ "Connect", connect_task }, { "Shutdown", shutdown_task },
 	};

@@ -1,10 +1,12 @@
 /* core_link.c — the core's end of the control channel (see core_link.h).
  *
  * An exit record names a pid.  It is matched to the live task or exec whose
- * pid it is and whose state allows Exit (a pid no object owns — runc, a
- * process of a container that is gone — is simply acknowledged), and submitted
- * as Exit {exit_status, exited_at}.  The acknowledgement goes back only when
- * that step is durable, so a core killed in between gets the record again. */
+ * pid it is and whose state allows Exit, else to such a sandbox (one with a
+ * process of its own: the ns backend's pid namespace holder, whose end is the
+ * pod's), and submitted as Exit {exit_status, exited_at}; a pid no object
+ * owns — runc, a process of a container that is gone — is simply
+ * acknowledged.  The acknowledgement goes back only when that step is
+ * durable, so a core killed in between gets the record again. */
 #include "relay/core_link.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 
 #include "core/log.h"
 #include "lifecycle/exec.h"
+#include "lifecycle/sandbox.h"
 #include "lifecycle/task.h"
 #include "relay/control.h"
 #include "relay/exits.h"
@@ -193,16 +196,25 @@ int wr_core_link_exit_of(void *ctx, int pid, int *status, int64_t *exited_at)
 
 struct match {
 	int pid;
-	struct wr_object *o;
+	struct wr_object *o;        /* a task or exec */
+	struct wr_object *sandbox;  /* else a sandbox */
 };
+
+static int exit_event(const struct wr_object *o)
+{
+	return o->kind == WR_KIND_TASK ? TASK_E_EXIT
+	       : o->kind == WR_KIND_EXEC ? EXEC_E_EXIT : SANDBOX_E_EXIT;
+}
 
 static void find_pid(void *ctx, struct wr_object *o)
 {
 	struct match *m = ctx;
-	if (m->o || o->pid != m->pid || o->kind == WR_KIND_SANDBOX)
+	if (m->o || o->pid != m->pid || o->pid <= 0 || !wr_engine_allows(o, exit_event(o)))
 		return;
-	if (wr_engine_allows(o, o->kind == WR_KIND_TASK ? TASK_E_EXIT : EXEC_E_EXIT))
+	if (o->kind != WR_KIND_SANDBOX)
 		m->o = o;
+	else if (!m->sandbox)
+		m->sandbox = o;
 }
 
 static void exit_done(void *ctx, struct wr_object *o, const struct wr_error *result)
@@ -221,6 +233,8 @@ static void on_exit_record(struct wr_core_link *l, int pid, int status, int64_t 
 {
 	struct match m = { .pid = pid };
 	wr_engine_foreach(l->engine, find_pid, &m);
+	if (!m.o)
+		m.o = m.sandbox;
 	if (!m.o) {
 		wr_debug("core: pid %d exited (status %d): not a container process", pid, status);
 		send_ack(l, pid, time_ns);
@@ -244,8 +258,7 @@ static void on_exit_record(struct wr_core_link *l, int pid, int status, int64_t 
 	json_object_object_add(args, "exit_status", json_object_new_int(status));
 	json_object_object_add(args, "exited_at", json_object_new_int64(time_ns));
 	wr_info("%s %s: pid %d exited with status %d", wr_kind_name(m.o->kind), m.o->id, pid, status);
-	wr_engine_submit(l->engine, m.o, m.o->kind == WR_KIND_TASK ? TASK_E_EXIT : EXEC_E_EXIT,
-			 args, exit_done, p);
+	wr_engine_submit(l->engine, m.o, exit_event(m.o), args, exit_done, p);
 	json_object_put(args);
 }
 

@@ -345,6 +345,23 @@ static void test_task_lifecycle_and_events(void **state)
 	containerd__task__v3__state_response__free_unpacked(st, NULL);
 
 	assert_int_equal(task_call(fx, "Start", "c1", NULL).code, WR_OK);
+
+	/* ResizePty, CloseIO: a backend without them (the fake) succeeds doing
+	 * nothing; an unknown task or exec is NotFound */
+	TM(ResizePtyRequest) rz = CONTAINERD__TASK__V3__RESIZE_PTY_REQUEST__INIT;
+	rz.id = "c1";
+	rz.width = 80;
+	rz.height = 24;
+	assert_int_equal(rpc(fx, TASK_SVC, "ResizePty", &rz.base).code, WR_OK);
+	rz.exec_id = "e9";
+	assert_int_equal(rpc(fx, TASK_SVC, "ResizePty", &rz.base).code, WR_NOT_FOUND);
+	TM(CloseIORequest) cio = CONTAINERD__TASK__V3__CLOSE_IOREQUEST__INIT;
+	cio.id = "c1";
+	cio.stdin = 1;
+	assert_int_equal(rpc(fx, TASK_SVC, "CloseIO", &cio.base).code, WR_OK);
+	cio.id = "ghost";
+	assert_int_equal(rpc(fx, TASK_SVC, "CloseIO", &cio.base).code, WR_NOT_FOUND);
+
 	struct result wait;
 	TM(WaitRequest) wreq = CONTAINERD__TASK__V3__WAIT_REQUEST__INIT;
 	wreq.id = "c1";

@@ -1,6 +1,7 @@
 /* test_ns_backend.c — the ns backend (backends/ns/) against the real kernel
- * and runc: sandboxes made of namespace files, containers joined to them,
- * exec, kill, pause, bad input, recovery probes.  Actions are called
+ * and runc: sandboxes made of namespace files, containers joined to them, a
+ * shared pid namespace and its holder (pid 1, its memory printed), exec,
+ * kill, pause, bad input, recovery probes.  Actions are called
  * directly on objects from wr_object_new, no engine.
  *
  * Needs root and runc; skipped otherwise.  The test process is a child
@@ -22,6 +23,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <ev.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <linux/magic.h>
@@ -61,6 +63,7 @@ struct fx {
 	char netns[128];     /* a network namespace file we made */
 	char cgparent[64];   /* warren-test-<pid> */
 	struct wr_backend *b;
+	struct ev_loop *loop;  /* the backend's, when a test gives it one (terminals) */
 	pid_t pids[MAX_TRACK]; /* processes we started and must reap */
 	int npids;
 	struct wr_object *objs[MAX_TRACK];
@@ -285,7 +288,7 @@ static void make_image(const char *root)
 {
 	static const char *const dirs[] = { "", "/bin", "/etc", "/proc", "/sys", "/dev", "/tmp" };
 	static const char *const cmds[] = { "sh", "echo", "sleep", "cat", "hostname", "readlink",
-					    "ls", "head" };
+					    "ls", "head", "stty", "tty" };
 	char path[512];
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s%s", root, dirs[i]);
@@ -413,6 +416,8 @@ static int teardown(void **state)
 	}
 	if (f->b)
 		f->b->ops->destroy(f->b);
+	if (f->loop) /* after the backend: its terminals' watchers are on it */
+		ev_loop_destroy(f->loop);
 	unmount_under(f->dir);
 	remove_cgroups(getpid());
 	for (int i = 0; i < f->nobjs; i++)
@@ -769,15 +774,16 @@ static void test_sandbox_ns_options(void **state)
 	OK(b->ops->sandbox_delete(b, sb, NULL, err));
 	assert_false(exists(p));
 
-	/* a shared pid namespace is not supported yet: Unimplemented, nothing made */
-	spec = sandbox_spec(f, "pidpod", 0);
+	/* pid "target" is a container's mode, not a pod's: Unimplemented, nothing
+	 * made (pid "pod": test_shared_pid_namespace) */
+	spec = sandbox_spec(f, "pidtarget", 0);
 	opts = json_object_new_object();
-	json_object_object_add(opts, "pid", json_object_new_string("pod"));
+	json_object_object_add(opts, "pid", json_object_new_string("target"));
 	json_object_object_add(spec, "ns_options", opts);
-	sb = obj(f, WR_KIND_SANDBOX, "pidpod", "", spec);
+	sb = obj(f, WR_KIND_SANDBOX, "pidtarget", "", spec);
 	assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
 	assert_int_equal(e.code, WR_UNIMPLEMENTED);
-	sb_path(f, "pidpod", "", p, sizeof p);
+	sb_path(f, "pidtarget", "", p, sizeof p);
 	assert_false(exists(p));
 
 	/* a netns that is not one: InvalidArgument, nothing made */
@@ -957,6 +963,316 @@ static void test_two_containers_share_pod(void **state)
 	OK(b->ops->sandbox_delete(b, sb, NULL, err));
 }
 
+/* ---- a shared pid namespace (ns_options.pid = "pod") ------------------------------ */
+
+/* warren-pidns-holder of this build: <build>/bin/, the test being
+ * <build>/tests/unit/test_ns_backend. */
+static void holder_of_build(char *buf, size_t n)
+{
+	char self[400];
+	ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+	assert_true(len > 0);
+	self[len] = '\0';
+	for (int up = 0; up < 3; up++)
+		*strrchr(self, '/') = '\0';
+	assert_true(snprintf(buf, n, "%s/bin/warren-pidns-holder", self) < (int)n);
+	if (access(buf, X_OK) != 0)
+		fail_msg("%s is missing: make builds it before the tests", buf);
+}
+
+/* Replace the fixture's backend by one whose pid namespace holder is holder. */
+static void use_holder(struct fx *f, const char *holder)
+{
+	f->b->ops->destroy(f->b);
+	f->b = NULL;
+	struct wr_ns_config cfg = { .state_dir = f->state, .runtime = runc_path(), .holder = holder };
+	struct wr_error err = { 0 };
+	f->b = wr_ns_backend_new(&cfg, &err);
+	if (!f->b)
+		fail_msg("wr_ns_backend_new: %s", err.msg);
+}
+
+static struct json_object *pid_pod_spec(struct fx *f, const char *hostname)
+{
+	struct json_object *spec = sandbox_spec(f, hostname, 0), *opts = json_object_new_object();
+	json_object_object_add(opts, "pid", json_object_new_string("pod"));
+	json_object_object_add(spec, "ns_options", opts);
+	return spec;
+}
+
+/* The last number of /proc/<pid>/status's NSpid line: pid in its own namespace. */
+static long inner_pid(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	char *s = read_str(path), *l = s ? strstr(s, "\nNSpid:") : NULL;
+	long v = -1;
+	if (l) {
+		char *end = strchr(l + 1, '\n');
+		if (end)
+			*end = '\0';
+		v = strtol(strrchr(l, '\t') + 1, NULL, 10);
+	}
+	free(s);
+	return v;
+}
+
+/* "Field:   N kB" of /proc/<pid>/smaps_rollup. */
+static unsigned long rollup_kb(pid_t pid, const char *field)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+	char *s = read_str(path), *l = s ? strstr(s, field) : NULL;
+	unsigned long v = l ? strtoul(l + strlen(field), NULL, 10) : 0;
+	free(s);
+	return v;
+}
+
+/* Make the bundle's pid namespace entry what CRI writes for a container
+ * whose pid mode is POD: a path, /proc/<sandbox pid>/ns/pid. */
+static void cri_pod_pid(const char *bundle_path, pid_t sandbox_pid)
+{
+	char cfgp[512], path[64];
+	snprintf(cfgp, sizeof cfgp, "%s/config.json", bundle_path);
+	snprintf(path, sizeof path, "/proc/%d/ns/pid", (int)sandbox_pid);
+	struct json_object *c = json_object_from_file(cfgp), *lnx, *nss;
+	assert_true(json_object_object_get_ex(c, "linux", &lnx));
+	assert_true(json_object_object_get_ex(lnx, "namespaces", &nss));
+	for (size_t i = 0; i < json_object_array_length(nss); i++) {
+		struct json_object *ent = json_object_array_get_idx(nss, i);
+		if (strcmp(json_object_get_string(json_object_object_get(ent, "type")), "pid") == 0)
+			json_object_object_add(ent, "path", json_object_new_string(path));
+	}
+	assert_int_equal(json_object_to_file(cfgp, c), 0);
+	json_object_put(c);
+}
+
+static pid_t recorded_holder(struct wr_object *sb)
+{
+	struct json_object *bs = json_tokener_parse(sb->bstate), *v;
+	assert_non_null(bs);
+	assert_true(json_object_object_get_ex(bs, "holder_pid", &v));
+	pid_t pid = json_object_get_int(v);
+	json_object_put(bs);
+	return pid;
+}
+
+static void test_shared_pid_namespace(void **state)
+{
+	struct fx *f = *state;
+	char holder[512], pidfile[512], dir[512], p[512], bp[2][256], outp[256];
+	struct wr_error e = { 0 };
+	holder_of_build(holder, sizeof holder);
+	use_holder(f, holder);
+	struct wr_backend *b = f->b;
+
+	/* the sandbox: a pid namespace file held by the holder, its pid 1 */
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, "pidsb", "", pid_pod_spec(f, "pid-pod"));
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	OK(b->ops->sandbox_start(b, sb, NULL, err));
+	sb_path(f, "pidsb", "", dir, sizeof dir);
+	sb_path(f, "pidsb", "pid", pidfile, sizeof pidfile);
+	pid_t h = sb->pid;
+	assert_true(h > 0);
+	track_pid(f, h); /* orphaned to us, the subreaper, as to warrend */
+	assert_int_equal(recorded_holder(sb), h);
+	assert_int_equal(nstype_of(pidfile), CLONE_NEWPID);
+	assert_int_not_equal(inode_of(pidfile), inode_of("/proc/self/ns/pid"));
+	assert_int_equal(ns_inode_of_pid(h, "pid"), inode_of(pidfile));
+	assert_int_equal(inner_pid(h), 1);
+	char exe[512];
+	snprintf(p, sizeof p, "/proc/%d/exe", (int)h);
+	ssize_t n = readlink(p, exe, sizeof exe - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	assert_string_equal(exe, holder);
+	/* its memory: what the holder's header documents */
+	unsigned long pss = rollup_kb(h, "\nPss:"), rss = rollup_kb(h, "Rss:");
+	print_message("  pid namespace holder pid %d: Pss %lu KiB, Rss %lu KiB\n", (int)h, pss, rss);
+	assert_true(pss > 0);
+#ifdef __x86_64__
+	assert_true(pss <= 64); /* no C library: a page of code, a page or two of stack */
+#endif
+	/* rerun of create keeps it; probes and observe see it */
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	assert_int_equal(sb->pid, h);
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "create"), NULL, &e), 1);
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "stop"), NULL, &e), 0);
+	struct wr_observation obs;
+	OK(b->ops->observe(b, sb, &obs, err));
+	assert_true(obs.exists);
+
+	/* two containers in it: one sleeps; the other, meanwhile, orphans a
+	 * process (pid 1 adopts it), lists the processes it sees, and lists
+	 * them again once the orphan has ended (pid 1 reaped it: no zombie) */
+	struct wr_object *t[3];
+	bundle(f, "p1", "exec sleep 1000", 0, bp[0], sizeof bp[0], 0);
+	bundle(f, "p2", "(sleep 2 &); sleep 1; echo pid1=$(cat /proc/1/comm); "
+			"for d in /proc/[0-9]*; do echo $(cat $d/stat); done; "
+			"echo ns=$(readlink /proc/self/ns/pid); sleep 2; echo after; "
+			"for d in /proc/[0-9]*; do echo $(cat $d/stat); done",
+	       0, bp[1], sizeof bp[1], 0);
+	cri_pod_pid(bp[0], h);
+	cri_pod_pid(bp[1], h);
+	int rd = fifo(f, "p2-out", outp, sizeof outp);
+	t[0] = obj(f, WR_KIND_TASK, "p1", "pidsb", task_spec(bp[0], NULL, "", ""));
+	t[1] = obj(f, WR_KIND_TASK, "p2", "pidsb", task_spec(bp[1], NULL, outp, outp));
+	for (int i = 0; i < 2; i++) {
+		OK(b->ops->task_create(b, t[i], NULL, err));
+		track_pid(f, t[i]->pid);
+		OK(b->ops->task_start(b, t[i], NULL, err));
+	}
+	/* the container's config.json joins the pod's pid namespace file */
+	snprintf(p, sizeof p, "%s/config.json", bp[0]);
+	struct json_object *cfg = json_object_from_file(p), *lnx, *nss;
+	assert_true(json_object_object_get_ex(cfg, "linux", &lnx));
+	assert_true(json_object_object_get_ex(lnx, "namespaces", &nss));
+	int joined = 0;
+	for (size_t i = 0; i < json_object_array_length(nss); i++) {
+		struct json_object *ent = json_object_array_get_idx(nss, i), *v;
+		if (strcmp(json_object_get_string(json_object_object_get(ent, "type")), "pid") == 0)
+			joined += json_object_object_get_ex(ent, "path", &v) &&
+				  strcmp(json_object_get_string(v), pidfile) == 0;
+	}
+	json_object_put(cfg);
+	assert_int_equal(joined, 1);
+	char want[600];
+	assert_int_equal(ns_inode_of_pid(t[0]->pid, "pid"), inode_of(pidfile));
+	assert_int_equal(ns_inode_of_pid(t[1]->pid, "pid"), inode_of(pidfile));
+	assert_true(inner_pid(t[0]->pid) > 1);
+	/* a container that asks CRI for its own (pid mode CONTAINER: no path) gets it */
+	char bp3[256];
+	bundle(f, "p3", "exec sleep 1000", 0, bp3, sizeof bp3, 0);
+	t[2] = obj(f, WR_KIND_TASK, "p3", "pidsb", task_spec(bp3, NULL, "", ""));
+	OK(b->ops->task_create(b, t[2], NULL, err));
+	track_pid(f, t[2]->pid);
+	assert_int_not_equal(ns_inode_of_pid(t[2]->pid, "pid"), inode_of(pidfile));
+	assert_int_equal(inner_pid(t[2]->pid), 1);
+	struct json_object *ka = kill_args(SIGKILL, 0);
+	OK(b->ops->task_kill(b, t[2], ka, err));
+	json_object_put(ka);
+	wait_exit(f, t[2]->pid);
+
+	int st = wait_exit(f, t[1]->pid);
+	char *out = drain(rd);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		fail_msg("container status %#x, output: %s", st, out);
+	char *after = strstr(out, "\nafter\n");
+	if (!after)
+		fail_msg("output: %s", out);
+	after[1] = '\0'; /* out: the first listing; after: the second */
+	after += 7;
+	/* pid 1 is the holder; the other container's sleep is seen; the orphan
+	 * was adopted by pid 1; later it is gone, reaped, and nothing is a zombie */
+	assert_non_null(strstr(out, "pid1=warren-pidns-ho\n"));
+	snprintf(want, sizeof want, "\n%ld (sleep) S ", inner_pid(t[0]->pid));
+	if (!strstr(out, want))
+		fail_msg("%s does not see the other container's sleep: %s", "p2", out);
+	if (!strstr(out, "(sleep) S 1 "))
+		fail_msg("the orphaned sleep was not adopted by pid 1: %s", out);
+	snprintf(want, sizeof want, "ns=pid:[%llu]\n", (unsigned long long)inode_of(pidfile));
+	if (!strstr(out, want)) {
+		fprintf(stderr, "want %s in:\n%s\n", want, out);
+		fail_msg("p2 is not in the pod's pid namespace");
+	}
+	if (strstr(after, "(sleep) S 1 ") || strstr(after, ") Z "))
+		fail_msg("the orphan was not reaped: %s", after);
+	assert_non_null(strstr(after, "1 (warren-pidns-ho) S 0 "));
+	free(out);
+
+	/* stop: the holder goes, and with it every process of the namespace */
+	OK(b->ops->sandbox_stop(b, sb, NULL, err));
+	st = wait_exit(f, t[0]->pid);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	st = wait_exit(f, h);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	OK(b->ops->sandbox_stop(b, sb, NULL, err)); /* again: fine */
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "stop"), NULL, &e), 1);
+	for (int i = 0; i < 3; i++)
+		OK(b->ops->task_delete(b, t[i], NULL, err));
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	assert_false(exists(dir));
+	assert_int_equal(mounts_under(f->state, NULL, 0), 0);
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+
+	/* a holder that dies by itself: the sandbox is gone for observe (Lost at
+	 * recovery) and cannot start; create makes it again with a new holder */
+	sb = obj(f, WR_KIND_SANDBOX, "pidsb2", "", pid_pod_spec(f, "pid-pod2"));
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	h = sb->pid;
+	track_pid(f, h);
+	assert_int_equal(kill(h, SIGKILL), 0);
+	wait_exit(f, h);
+	OK(b->ops->observe(b, sb, &obs, err));
+	assert_false(obs.exists);
+	assert_int_equal(b->ops->sandbox_start(b, sb, NULL, &e), -1);
+	assert_int_equal(e.code, WR_NOT_FOUND);
+	assert_int_equal(b->ops->probe(b, sb, action_of(WR_KIND_SANDBOX, "create"), NULL, &e), 0);
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	assert_true(sb->pid > 0 && sb->pid != h);
+	h = sb->pid;
+	track_pid(f, h);
+	OK(b->ops->observe(b, sb, &obs, err));
+	assert_true(obs.exists);
+	/* delete without stop kills it too */
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	st = wait_exit(f, h);
+	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	sb_path(f, "pidsb2", "", p, sizeof p);
+	assert_false(exists(p));
+	assert_int_equal(mounts_under(f->state, NULL, 0), 0);
+}
+
+static void test_missing_holder(void **state)
+{
+	struct fx *f = *state;
+	char p[512], bad[512];
+	struct wr_error e = { 0 };
+
+	/* no holder binary: FailedPrecondition naming it, nothing made */
+	use_holder(f, "/nonexistent/warren-pidns-holder");
+	struct wr_backend *b = f->b;
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, "noholder", "", pid_pod_spec(f, "nh"));
+	assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
+	print_message("  %s\n", e.msg);
+	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
+	assert_non_null(strstr(e.msg, "/nonexistent/warren-pidns-holder"));
+	sb_path(f, "noholder", "", p, sizeof p);
+	assert_false(exists(p));
+	assert_int_equal(mounts_under(f->state, NULL, 0), 0);
+	/* pods that do not share a pid namespace do not need it */
+	struct wr_object *ok = obj(f, WR_KIND_SANDBOX, "plain", "", sandbox_spec(f, "plain", 0));
+	OK(b->ops->sandbox_create(b, ok, NULL, err));
+	assert_int_equal(ok->pid, 0);
+	OK(b->ops->sandbox_delete(b, ok, NULL, err));
+
+	/* a holder that cannot be executed: the exec error, nothing left */
+	snprintf(bad, sizeof bad, "%s/bad-holder", f->dir);
+	write_str(bad, "#!/nonexistent/interpreter\n");
+	assert_int_equal(chmod(bad, 0755), 0);
+	use_holder(f, bad);
+	b = f->b;
+	sb = obj(f, WR_KIND_SANDBOX, "badholder", "", pid_pod_spec(f, "bh"));
+	e = (struct wr_error){ 0 };
+	assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
+	print_message("  %s\n", e.msg);
+	assert_non_null(strstr(e.msg, "cannot run the pid namespace holder"));
+	assert_non_null(strstr(e.msg, bad));
+	sb_path(f, "badholder", "", p, sizeof p);
+	assert_false(exists(p));
+	assert_int_equal(mounts_under(f->state, NULL, 0), 0);
+	/* the would-be holder exited 127 and was orphaned to us */
+	int st = 0, found = 0;
+	for (int ms = 0; ms < WAIT_MS && !found; ms += 10) {
+		pid_t r = waitpid(-1, &st, WNOHANG);
+		if (r > 0)
+			found = WIFEXITED(st) && WEXITSTATUS(st) == 127;
+		else
+			usleep(10000);
+	}
+	assert_true(found);
+}
+
 static void test_exec_standalone(void **state)
 {
 	struct fx *f = *state;
@@ -1125,7 +1441,7 @@ static void test_bad_input(void **state)
 	assert_int_equal(e.code, WR_FAILED_PRECONDITION);
 	assert_non_null(strstr(e.msg, "no-such-sandbox"));
 
-	/* a tty, a relative bundle, a bad exec id */
+	/* a tty without an event loop to copy it on, a relative bundle, a bad exec id */
 	struct json_object *s = task_spec(bpath, NULL, "", "");
 	json_object_object_add(s, "terminal", json_object_new_boolean(1));
 	t = obj(f, WR_KIND_TASK, "tty", "", s);
@@ -1483,9 +1799,233 @@ static void test_stats_update_pids(void **state)
 	assert_int_equal(e.code, WR_NOT_FOUND);
 }
 
+/* ---- terminals ------------------------------------------------------------------- */
+
+/* Replace the fixture's backend by one with an event loop, as warrend's core
+ * makes it: terminals are copied on that loop. */
+static void use_loop(struct fx *f)
+{
+	f->loop = ev_loop_new(EVFLAG_AUTO);
+	assert_non_null(f->loop);
+	f->b->ops->destroy(f->b);
+	f->b = NULL;
+	struct wr_ns_config cfg = { .state_dir = f->state, .runtime = runc_path(), .loop = f->loop };
+	struct wr_error err = { 0 };
+	f->b = wr_ns_backend_new(&cfg, &err);
+	if (!f->b)
+		fail_msg("wr_ns_backend_new: %s", err.msg);
+}
+
+/* Run the loop while reading fd until EOF (every writer gone): all of it. */
+static char *drain_loop(struct fx *f, int fd)
+{
+	size_t cap = 65536, n = 0;
+	char *buf = calloc(1, cap);
+	assert_non_null(buf);
+	for (int t = 0;; t += 10) {
+		if (t > WAIT_MS)
+			fail_msg("no EOF on the terminal's output in %d ms; so far: %s", WAIT_MS, buf);
+		ev_run(f->loop, EVRUN_NOWAIT);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		if (poll(&p, 1, 10) <= 0)
+			continue;
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got == 0)
+			break;
+		if (got < 0 && errno == EAGAIN)
+			continue;
+		assert_true(got > 0);
+		n += (size_t)got;
+	}
+	close(fd);
+	return buf;
+}
+
+/* Our fds on a pty master (the terminals the backend holds). */
+static int count_ptmx(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));) {
+		char path[300], link[256];
+		snprintf(path, sizeof path, "/proc/self/fd/%s", de->d_name);
+		ssize_t k = readlink(path, link, sizeof link - 1);
+		if (k > 0) {
+			link[k] = '\0';
+			n += strstr(link, "ptmx") != NULL;
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+/* Console socket directories (<state>/tty.*) left in the state dir. */
+static int tty_dirs(struct fx *f)
+{
+	DIR *d = opendir(f->state);
+	int n = 0;
+	assert_non_null(d);
+	for (struct dirent *de; (de = readdir(d));)
+		n += strncmp(de->d_name, "tty.", 4) == 0;
+	closedir(d);
+	return n;
+}
+
+static struct json_object *tty_exec_spec(const char *bpath, const char *process,
+					 const char *out)
+{
+	struct json_object *spec = json_object_new_object();
+	json_object_object_add(spec, "bundle", json_object_new_string(bpath));
+	json_object_object_add(spec, "process", json_tokener_parse(process));
+	json_object_object_add(spec, "stdin", json_object_new_string(""));
+	json_object_object_add(spec, "stdout", json_object_new_string(out));
+	json_object_object_add(spec, "stderr", json_object_new_string(""));
+	json_object_object_add(spec, "terminal", json_object_new_boolean(1));
+	return spec;
+}
+
+static void test_terminal(void **state)
+{
+	struct fx *f = *state;
+	use_loop(f);
+	struct wr_backend *b = f->b;
+	char bpath[256], outp[256], inp[256], p[512];
+	signal(SIGPIPE, SIG_IGN); /* as in warrend: a FIFO reader gone is an EPIPE */
+
+	/* an interactive shell on a terminal, fed through containerd's stdin FIFO */
+	bundle(f, "tty1", "unused", 0, bpath, sizeof bpath, 0);
+	snprintf(p, sizeof p, "%s/config.json", bpath);
+	struct json_object *c = json_object_from_file(p), *proc;
+	assert_true(json_object_object_get_ex(c, "process", &proc));
+	json_object_object_add(proc, "args", json_tokener_parse("[\"sh\"]"));
+	json_object_object_add(proc, "terminal", json_object_new_boolean(1));
+	assert_int_equal(json_object_to_file(p, c), 0);
+	json_object_put(c);
+	int rd = fifo(f, "tty1-out", outp, sizeof outp);
+	snprintf(inp, sizeof inp, "%s/tty1-in", f->dir);
+	assert_int_equal(mkfifo(inp, 0600), 0);
+	struct json_object *spec = task_spec(bpath, NULL, outp, "");
+	json_object_object_add(spec, "stdin", json_object_new_string(inp));
+	json_object_object_add(spec, "terminal", json_object_new_boolean(1));
+	struct wr_object *t = obj(f, WR_KIND_TASK, "tty1", "", spec);
+	OK(b->ops->task_create(b, t, NULL, err));
+	assert_true(t->pid > 0);
+	track_pid(f, t->pid);
+	assert_int_equal(count_ptmx(), 1); /* the backend holds the master */
+	assert_int_equal(tty_dirs(f), 0);  /* and the console socket is gone */
+	int wr = open(inp, O_WRONLY | O_NONBLOCK | O_CLOEXEC); /* containerd's side */
+	assert_true(wr >= 0);
+	OK(b->ops->task_start(b, t, NULL, err));
+	OK(b->ops->resize_pty(b, t, 100, 40, err));
+	const char *cmds = "stty size\necho hi-from-tty; exit 3\n";
+	assert_int_equal(write(wr, cmds, strlen(cmds)), (ssize_t)strlen(cmds));
+	close(wr); /* end of stdin: the typed lines still reach the shell */
+	OK(b->ops->close_io(b, t, err));
+	char *out = drain_loop(f, rd); /* EOF once the shell has exited */
+	int st = wait_exit(f, t->pid);
+	print_message("  terminal output: %s\n", out);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 3)
+		fail_msg("shell status %#x, output: %s", st, out);
+	/* echoed input is "stty size" and "echo hi-from-tty; exit 3": these are outputs */
+	if (!strstr(out, "\n40 100\r\n") || !strstr(out, "\nhi-from-tty\r\n"))
+		fail_msg("terminal output lacks \"40 100\" or \"hi-from-tty\": %s", out);
+	free(out);
+	assert_int_equal(count_ptmx(), 0); /* the copy ended with the process */
+	OK(b->ops->resize_pty(b, t, 80, 24, err)); /* nothing left to act on: fine */
+	OK(b->ops->close_io(b, t, err));
+	struct wr_observation obs;
+	OK(b->ops->observe(b, t, &obs, err));
+	assert_true(obs.exists && obs.exited);
+	OK(b->ops->task_delete(b, t, NULL, err));
+
+	/* an exec on a terminal in a container without one; its size from the
+	 * process's consoleSize */
+	bundle(f, "tty2", "sleep 100", 0, bpath, sizeof bpath, 0);
+	t = obj(f, WR_KIND_TASK, "tty2", "", task_spec(bpath, NULL, "", ""));
+	OK(b->ops->task_create(b, t, NULL, err));
+	track_pid(f, t->pid);
+	OK(b->ops->task_start(b, t, NULL, err));
+	rd = fifo(f, "x1-out", outp, sizeof outp);
+	struct wr_object *x = obj(f, WR_KIND_EXEC, "tty2/x1", "tty2", tty_exec_spec(bpath,
+		"{\"args\":[\"sh\",\"-c\",\"tty; stty size; echo exec-tty; exit 4\"],\"cwd\":\"/\","
+		"\"env\":[\"PATH=/bin\"],\"user\":{\"uid\":0,\"gid\":0},"
+		"\"consoleSize\":{\"height\":30,\"width\":90}}", outp));
+	OK(b->ops->exec_create(b, x, NULL, err));
+	OK(b->ops->exec_start(b, x, NULL, err));
+	track_pid(f, x->pid);
+	out = drain_loop(f, rd);
+	st = wait_exit(f, x->pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 4)
+		fail_msg("exec status %#x, output: %s", st, out);
+	if (!strstr(out, "/dev/pts/") || !strstr(out, "30 90\r\n") || !strstr(out, "exec-tty\r\n"))
+		fail_msg("exec terminal output: %s", out);
+	free(out);
+	OK(b->ops->exec_delete(b, x, NULL, err));
+	assert_int_equal(tty_dirs(f), 0);
+
+	/* deleting a process's object releases its terminal */
+	x = obj(f, WR_KIND_EXEC, "tty2/x2", "tty2", tty_exec_spec(bpath,
+		"{\"args\":[\"sleep\",\"100\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+		"\"user\":{\"uid\":0,\"gid\":0}}", ""));
+	OK(b->ops->exec_create(b, x, NULL, err));
+	OK(b->ops->exec_start(b, x, NULL, err));
+	track_pid(f, x->pid);
+	assert_int_equal(count_ptmx(), 1);
+	OK(b->ops->resize_pty(b, x, 120, 50, err));
+	OK(b->ops->close_io(b, x, err)); /* no stdin: nothing to close */
+	OK(b->ops->exec_delete(b, x, NULL, err));
+	assert_int_equal(count_ptmx(), 0);
+	struct json_object *ka = kill_args(SIGKILL, 0);
+	OK(b->ops->exec_kill(b, x, ka, err));
+	wait_exit(f, x->pid);
+
+	/* and one still running when the backend goes (teardown): destroy frees it */
+	x = obj(f, WR_KIND_EXEC, "tty2/x3", "tty2", tty_exec_spec(bpath,
+		"{\"args\":[\"sleep\",\"100\"],\"cwd\":\"/\",\"env\":[\"PATH=/bin\"],"
+		"\"user\":{\"uid\":0,\"gid\":0}}", ""));
+	OK(b->ops->exec_create(b, x, NULL, err));
+	OK(b->ops->exec_start(b, x, NULL, err));
+	track_pid(f, x->pid);
+	assert_int_equal(count_ptmx(), 1);
+	ev_run(f->loop, EVRUN_NOWAIT);
+	json_object_put(ka);
+}
+
 /* After the test process ends — even by a crash (a sanitizer abort skips
  * every teardown) — undo what it left: its containers and their processes
  * (orphans are re-parented to us, a subreaper too), mounts, cgroups, dirs. */
+/* Pid namespace holders orphaned to us (their sandbox's test died): SIGKILL
+ * each child of ours that runs warren-pidns-holder. */
+static void kill_holders(void)
+{
+	DIR *d = opendir("/proc");
+	for (struct dirent *de; d && (de = readdir(d));) {
+		pid_t pid = (pid_t)atoi(de->d_name);
+		char path[64], exe[512], *stat;
+		if (pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+		ssize_t n = readlink(path, exe, sizeof exe - 1);
+		if (n <= 0)
+			continue;
+		exe[n] = '\0';
+		const char *base = strrchr(exe, '/');
+		if (strcmp(base ? base + 1 : exe, "warren-pidns-holder") != 0)
+			continue;
+		snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+		if (!(stat = read_str(path)))
+			continue;
+		char *p = strrchr(stat, ')');
+		int ppid = p ? atoi(p + 4) : 0; /* ") S <ppid>" */
+		free(stat);
+		if (ppid == (int)getpid())
+			kill(pid, SIGKILL);
+	}
+	if (d)
+		closedir(d);
+}
+
 static void guard_sweep(pid_t child)
 {
 	char prefix[64];
@@ -1502,6 +2042,7 @@ static void guard_sweep(pid_t child)
 		fprintf(stderr, "test_ns_backend: cleaning up after pid %d: %s\n", (int)child, dirs[i]);
 		delete_containers(dirs[i]);
 	}
+	kill_holders();
 	/* reap what was orphaned to us: descendants of our own test process only */
 	for (int t = 0; t < 5000; t += 10) {
 		pid_t r = waitpid(-1, NULL, WNOHANG);
@@ -1524,10 +2065,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sandbox_ns_options, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_in_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_containers_share_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_pid_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_standalone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_runtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stats_update_pids, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_terminal, setup, teardown),
 	};
 	if (geteuid() != 0)
 		return cmocka_run_group_tests(tests, NULL, NULL); /* every test skips */

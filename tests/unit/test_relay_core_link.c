@@ -8,6 +8,8 @@
  *  - a record that arrives while recovery runs is still used for it;
  *  - a live EXIT becomes an Exit event, acknowledged only after it is
  *    durable; a pid no object owns is acknowledged at once;
+ *  - the exit of a sandbox's own process (the ns backend's pid namespace
+ *    holder) is the sandbox's Exit; a task with the same pid comes first;
  *  - the front closing the channel stops the core's loop. */
 #include <errno.h>
 #include <ev.h>
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 
 #include "core/log.h"
+#include "lifecycle/sandbox.h"
 #include "lifecycle/task.h"
 #include "relay/control.h"
 #include "relay/core_link.h"
@@ -145,6 +148,52 @@ static void test_records_reach_recovery_and_live_exits(void **state)
 	ev_loop_destroy(loop);
 }
 
+static void test_sandbox_exit(void **state)
+{
+	struct harness *h = *state;
+	struct wr_error err;
+	/* the fake backend's pids depend on the id's length: the sandbox and the
+	 * first task share one */
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sbx");
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
+	assert_int_equal(sb->state, SANDBOX_S_READY);
+	int pt;
+	started(h, "tsk", &pt);
+	assert_int_equal(pt, sb->pid);
+
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	send_end(sv[0]);
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	wr_core_link_start(l, h->engine, NULL);
+
+	/* the first exit of that pid is the task's, the next the sandbox's */
+	struct wr_ctl_msg m;
+	send_exit(sv[0], pt, 0, 1700000000000000011LL);
+	assert_true(next_ack(loop, h, sv[0], &m));
+	struct wr_object *t = wr_engine_find(h->engine, WR_KIND_TASK, "test", "tsk");
+	assert_int_equal(t->state, TASK_S_STOPPED);
+	assert_int_equal(sb->state, SANDBOX_S_READY);
+	send_exit(sv[0], sb->pid, 137, 1700000000000000012LL);
+	assert_true(next_ack(loop, h, sv[0], &m));
+	assert_int_equal(m.pid, sb->pid);
+	assert_int_equal(sb->state, SANDBOX_S_STOPPED);
+	assert_int_equal(sb->exit_status, 137);
+	assert_true(sb->exited_at == 1700000000000000012LL);
+	/* a stopped sandbox does not exit again: acknowledged, nothing changes */
+	send_exit(sv[0], sb->pid, 1, 1700000000000000013LL);
+	assert_true(next_ack(loop, h, sv[0], &m));
+	assert_int_equal(sb->exit_status, 137);
+
+	close(sv[0]);
+	ev_run(loop, 0);
+	wr_core_link_free(l);
+	ev_loop_destroy(loop);
+}
+
 static void test_no_end_from_the_front(void **state)
 {
 	(void)state;
@@ -177,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_records_reach_recovery_and_live_exits,
 						harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox_exit, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_no_end_from_the_front, harness_setup,
 						harness_teardown),
 	};
