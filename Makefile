@@ -7,6 +7,7 @@
 #   make test          build with ASan+UBSan into build/asan/ and run the whole suite
 #   make gen           regenerate gen/ from spec/ and proto/
 #   make check-gen     fail if gen/ differs from a fresh regeneration
+#   make bench         pods: warren-ns against the runc shim (docs/bench/)
 #   make bench-core    lifecycle engine throughput and journal latency
 #   make fuzz          libFuzzer over ttrpc frame/request decoding (FUZZ_TIME=60 s)
 #   make install PREFIX=/usr/local DESTDIR=
@@ -58,7 +59,7 @@ TEST_BINS  := $(patsubst tests/%.c,$(BUILD)/tests/%,$(UNIT_SRCS) $(MODEL_SRCS)) 
 TEST_SUPPORT := $(wildcard tests/support/*.c)
 
 .SECONDARY:
-.PHONY: all deps gen check-gen test test-run run e2e bench-core install uninstall clean
+.PHONY: all deps gen check-gen test test-run run e2e bench bench-core install uninstall clean
 all: $(BINS) $(LIB) $(BUILD)/bin/containerd-shim-warren-ns-v2
 
 # The shim binary's name picks the backend of a new sandbox (DESIGN §1).
@@ -120,6 +121,13 @@ run: all
 # against the sanitizer build): tests/e2e/run.py, see its header.
 e2e: all
 	WARREN_SHIM=$(CURDIR)/$(BUILD)/bin/containerd-shim-warren-v2 /usr/bin/python3 tests/e2e/run.py --runtime warren-ns
+
+# warren-ns against the stock runc shim through one private containerd
+# (root, ~8 min; --quick via BENCH_ARGS): writes docs/bench/<date>.{md,png,json}
+# and prints the ratios last.
+BENCH_ARGS ?=
+bench: all
+	/usr/bin/python3 tests/bench/bench_pods.py $(BENCH_ARGS)
 
 bench-core:
 	$(MAKE) BUILD=build $(BUILD)/tests/bench/bench_core
