@@ -532,6 +532,13 @@ def mounts_and_limits(t):
         check(quota == "50000", "cpu quota %s", quota)
     else:
         check(cgroup_file(t, cid, "", "cpu.max") == "50000 100000", "cpu.max")
+    # CRI's ContainerStats come from the runtime's Stats: real, non-zero figures
+    cri.out(cid, ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
+    stats = cri.rt.ContainerStats(cri.pb.ContainerStatsRequest(container_id=cid), timeout=30).stats
+    check(stats.cpu.usage_core_nano_seconds.value > 0, "cpu usage %d",
+          stats.cpu.usage_core_nano_seconds.value)
+    check(stats.memory.working_set_bytes.value > 0 or stats.memory.usage_bytes.value > 0,
+          "memory usage 0: %s", stats.memory)
     cri.stop(cid, grace=1)
     cri.remove(cid)
     shutil.rmtree(host_dir)
