@@ -212,6 +212,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 		return 1;
 	}
 	wr_front_set_engine(front, e);
+	wr_front_start_collector(front);
 	wr_core_link_start(link, e, front);
 	ev_prepare flush;
 	ev_prepare_init(&flush, flush_cb);

@@ -37,6 +37,8 @@ void wr_front_free(struct wr_front *f)
 {
 	if (!f)
 		return;
+	if (f->collecting)
+		ev_timer_stop(f->loop, &f->collector);
 	for (struct wr_listener *l = f->listeners, *next; l; l = next) {
 		next = l->next;
 		wr_ttrpc_server_free(l->server);

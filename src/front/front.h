@@ -39,4 +39,10 @@ int wr_front_listen(struct wr_front *f, const char *backend, const char *path,
  * takes ownership of fd (closed on failure). */
 int wr_front_adopt(struct wr_front *f, const char *backend, int fd, struct wr_error *err);
 
+/* Start the periodic collection of objects containerd has forgotten (their
+ * bundle directory is gone): they are stopped and removed (collect.c). */
+void wr_front_start_collector(struct wr_front *f);
+/* One pass of it now: the number of steps submitted (the caller flushes). */
+int wr_front_collect(struct wr_front *f);
+
 #endif

@@ -27,6 +27,8 @@ struct wr_front {
 	struct wr_listener *listeners;
 	struct wr_events *events;
 	struct wr_waiter *waiters;
+	ev_timer collector;   /* collect.c */
+	int collecting;
 };
 
 /* ---- calls ---------------------------------------------------------------- */

@@ -460,6 +460,60 @@ static void test_bad_input(void **state)
 	assert_int_equal(wr_fake_count(fx->fake), 0);
 }
 
+/* Objects containerd forgot (bundle gone) are stopped and removed by the
+ * collector, one lifecycle step per pass; objects with a bundle are not
+ * touched. */
+static void test_collect_forgotten(void **state)
+{
+	struct fx *fx = *state;
+	char kept[256];
+	snprintf(kept, sizeof kept, "%s/kept", fx->dir);
+	write_config(kept, NULL, NULL);
+	write_config(fx->bundle, "pod3", NULL);
+	create_sandbox(fx, "pod3");
+	assert_int_equal(sandbox_call(fx, "StartSandbox", "pod3").code, WR_OK);
+	create_task(fx, "c5", WR_OK);
+	assert_int_equal(task_call(fx, "Start", "c5", NULL).code, WR_OK);
+	/* a standalone task whose bundle stays */
+	TM(CreateTaskRequest) req = CONTAINERD__TASK__V3__CREATE_TASK_REQUEST__INIT;
+	req.id = "c6";
+	req.bundle = kept;
+	assert_int_equal(rpc(fx, TASK_SVC, "Create", &req.base).code, WR_OK);
+	assert_int_equal(wr_front_collect(fx->front), 0);   /* nothing forgotten */
+
+	/* containerd forgets pod3: its bundles go (the sandbox's is fx->dir's
+	 * bundle path here, shared by its task) */
+	struct wr_object *sb = wr_engine_find(fx->engine, WR_KIND_SANDBOX, "k8s.io", "pod3");
+	assert_non_null(sb);
+	char sbbundle[256];
+	snprintf(sbbundle, sizeof sbbundle, "%s/sb", fx->dir);
+	mkdir(sbbundle, 0700);
+	char spec[512];
+	snprintf(spec, sizeof spec, "{\"bundle\":\"%s\"}", sbbundle);
+	wr_object_set(&sb->spec, spec);
+	assert_int_equal(harness_rmrf(fx->bundle), 0);
+	assert_int_equal(rmdir(sbbundle), 0);
+	/* pass 1 kills the running container; its process then dies (the fake
+	 * is told so), pass 2 sees it gone (Lost), then Delete, then Shutdown */
+	assert_int_equal(wr_front_collect(fx->front), 1);
+	wr_engine_flush(fx->engine);
+	assert_true(wr_fake_calls(fx->fake, WR_KIND_TASK, "kill") >= 1);
+	struct wr_object *t = wr_engine_find(fx->engine, WR_KIND_TASK, "k8s.io", "c5");
+	assert_non_null(t);
+	assert_int_equal(wr_fake_exit(fx->fake, t, 137), 0);
+	int passes = 0;
+	while (passes < 10 && wr_front_collect(fx->front) > 0) {
+		wr_engine_flush(fx->engine);
+		passes++;
+	}
+	assert_int_equal(passes, 3);
+	assert_null(wr_engine_find(fx->engine, WR_KIND_TASK, "k8s.io", "c5"));
+	assert_null(wr_engine_find(fx->engine, WR_KIND_SANDBOX, "k8s.io", "pod3"));
+	assert_non_null(wr_engine_find(fx->engine, WR_KIND_TASK, "k8s.io", "c6"));
+	assert_int_equal(task_call(fx, "Delete", "c6", NULL).code, WR_OK);
+	assert_int_equal(wr_fake_count(fx->fake), 0);
+}
+
 int main(void)
 {
 	wr_log_init("test_front", -1);
@@ -468,6 +522,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_task_lifecycle_and_events, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_in_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_collect_forgotten, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
