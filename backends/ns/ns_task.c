@@ -234,11 +234,12 @@ int wr_ns_task_start(struct wr_backend *b, struct wr_object *o, struct json_obje
 	int have = wr_ns_runc_state(ns, o->id, status, sizeof status, &pid, &again);
 	if (have == 0)
 		return wr_error_set(err, WR_NOT_FOUND, "ns: %s: container does not exist", what);
-	/* started already (a re-run of this action), maybe exited since: runc
-	 * says so for a stopped container; any other failure is start's own */
+	/* started already (a re-run of this action), and maybe exited since:
+	 * runc's own words say so ("already running", "has stopped"), whatever
+	 * the state is by the time we ask; any other failure is start's own */
 	if (have == 1 && (strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
-			  (strcmp(status, "stopped") == 0 &&
-			   strstr(err->msg, "cannot start a container that has stopped"))))
+			  strstr(err->msg, "cannot start an already running container") ||
+			  strstr(err->msg, "cannot start a container that has stopped")))
 		return 0;
 	return -1;
 }
