@@ -262,7 +262,7 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 		ns_destroy(b);
 		return NULL;
 	}
-	if (wr_ns_mkdir_p(ns->state_dir, 0700, err) || wr_ns_mkdir_p(ns->runtime_root, 0700, err)) {
+	if (wr_mkdir_p(ns->state_dir, 0700, err) || wr_mkdir_p(ns->runtime_root, 0700, err)) {
 		ns_destroy(b);
 		return NULL;
 	}

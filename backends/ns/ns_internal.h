@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "backends/ns/ns.h"
+#include "core/fsutil.h"
 
 struct json_object;
 struct wr_ns_tty;
@@ -55,7 +56,6 @@ int wr_ns_pathf(char *buf, size_t n, struct wr_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* An identifier usable as one path component ([^/], not "." or ".."). */
 int wr_ns_valid_name(const char *s);
-int wr_ns_mkdir_p(const char *path, mode_t mode, struct wr_error *err);
 /* Write a whole file atomically (temp file + rename). */
 int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
 		     struct wr_error *err);

@@ -186,7 +186,7 @@ static int mount_one(struct json_object *m, const char *rootfs, struct wr_error 
 				    "escapes the rootfs", target);
 	if (wr_ns_pathf(dest, sizeof dest, err, "%s%s%s", rootfs, target[0] ? "/" : "", target))
 		return -1;
-	if (target[0] && wr_ns_mkdir_p(dest, 0755, err))
+	if (target[0] && wr_mkdir_p(dest, 0755, err))
 		return -1;
 	unsigned long flags;
 	char *data;

@@ -299,14 +299,14 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 	if (teardown(ns, o, dir, err))
 		goto fail_early;
 
-	if (wr_ns_mkdir_p(ns->sandboxes, 0711, err))
+	if (wr_mkdir_p(ns->sandboxes, 0711, err))
 		goto fail_early;
 	if (!ns->private_done) {
 		if (wr_ns_make_private(ns->sandboxes, err))
 			goto fail_early;
 		ns->private_done = 1;
 	}
-	if (wr_ns_mkdir_p(dir, 0755, err))
+	if (wr_mkdir_p(dir, 0755, err))
 		goto fail;
 
 	char hostbuf[HOST_NAME_MAX + 1] = "";

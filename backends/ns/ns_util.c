@@ -30,25 +30,6 @@ int wr_ns_valid_name(const char *s)
 	       strlen(s) < 256;
 }
 
-int wr_ns_mkdir_p(const char *path, mode_t mode, struct wr_error *err)
-{
-	char buf[WR_NS_PATH];
-	if (wr_ns_pathf(buf, sizeof buf, err, "%s", path))
-		return -1;
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return wr_error_errno(err, errno, "ns: cannot create %s", buf);
-		*p = c;
-		if (!c)
-			break;
-	}
-	return 0;
-}
-
 int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
 		     struct wr_error *err)
 {

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "containerd/task/v2/shim.pb-c.h"
+#include "core/fsutil.h"
 #include "front/instance.h"
 
 static const char *known_backends[] = { "ns", NULL };

@@ -40,6 +40,7 @@
 
 #include "backends/ns/ns.h"
 #include "core/engine.h"
+#include "core/fsutil.h"
 #include "core/log.h"
 #include "front/config.h"
 #include "front/front.h"

@@ -59,22 +59,3 @@ int wr_instance_socket(const struct wr_instance *in, const char *backend, char *
 				    in->state_dir, backend);
 	return 0;
 }
-
-int wr_mkdir_p(const char *path, unsigned mode, struct wr_error *err)
-{
-	char buf[PATH_MAX];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
-		return wr_error_set(err, WR_INVALID_ARGUMENT, "path too long: %s", path);
-	for (char *p = buf + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return wr_error_errno(err, errno, "mkdir %s", buf);
-		*p = c;
-		if (!c)
-			break;
-	}
-	return 0;
-}

@@ -36,7 +36,4 @@ int wr_instance_init(struct wr_instance *in, const char *containerd_address, str
 int wr_instance_socket(const struct wr_instance *in, const char *backend, char *out, size_t size,
 		       struct wr_error *err);
 
-/* mkdir -p with mode for new components. */
-int wr_mkdir_p(const char *path, unsigned mode, struct wr_error *err);
-
 #endif
