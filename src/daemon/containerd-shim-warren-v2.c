@@ -170,10 +170,12 @@ static int spawn_daemon(const struct wr_instance *in, const char *address)
 
 static int do_start(const struct args *a, const char *backend)
 {
+	struct wr_config conf;
 	struct wr_instance in;
 	struct wr_error err;
 	char sock[PATH_MAX];
-	if (wr_instance_init(&in, a->address, &err) < 0 ||
+	if (wr_config_load(&conf, NULL, &err) < 0 ||
+	    wr_instance_init(&in, a->address, &conf, &err) < 0 ||
 	    wr_instance_socket(&in, backend, sock, sizeof sock, &err) < 0 ||
 	    wr_mkdir_p(in.state_dir, 0711, &err) < 0)
 		return die("%s%s", err.msg, "");

@@ -96,10 +96,11 @@ static void answered(void *ctx, int code, const char *msg, const uint8_t *payloa
 static int call(const char *address, const char *method, const ProtobufCMessage *m,
 		struct answer *a)
 {
+	struct wr_config conf;
 	struct wr_instance in;
 	struct wr_error err;
 	char sock[4096];
-	if (wr_instance_init(&in, address, &err) < 0 ||
+	if (wr_config_load(&conf, NULL, &err) < 0 || wr_instance_init(&in, address, &conf, &err) < 0 ||
 	    wr_instance_socket(&in, "ns", sock, sizeof sock, &err) < 0) {
 		fprintf(stderr, "warrenctl: %s\n", err.msg);
 		return -1;

@@ -56,6 +56,7 @@ struct options {
 	int recover_only;
 	int core;
 	int control_fd;
+	struct wr_config conf;   /* warren.conf and the environment, read once */
 };
 
 static void flush_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -148,13 +149,8 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 	struct wr_error err;
 	char ns_state[sizeof in->state_dir + 8];
 	snprintf(ns_state, sizeof ns_state, "%s/ns", in->state_dir);
-	struct wr_config conf;
-	if (wr_config_load(&conf, NULL, &err) < 0) {
-		wr_error_log("%s", err.msg);
-		return NULL;
-	}
-	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = conf.runtime,
-				      .runtime_root = conf.runtime_root,
+	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = opt->conf.runtime,
+				      .runtime_root = opt->conf.runtime_root,
 				      .loop = front ? ev_default_loop(0) : NULL /* run_core's: terminals */ };
 	if (wr_mkdir_p(in->root_dir, 0700, &err) < 0 || !(*ns = wr_ns_backend_new(&nscfg, &err))) {
 		wr_error_log("backend ns: %s", err.msg);
@@ -307,17 +303,16 @@ int main(int argc, char **argv)
 	int rc = parse(argc, argv, &opt);
 	if (rc >= 0)
 		return rc;
-	struct wr_config conf;
 	struct wr_error err;
-	if (wr_config_load(&conf, NULL, &err) < 0) {
+	if (wr_config_load(&opt.conf, NULL, &err) < 0) {
 		wr_error_log("%s", err.msg);
 		return 1;
 	}
 	wr_log_init(opt.core ? "warrend core" : "warrend",
-		    opt.log_level ? wr_log_level_by_name(opt.log_level) : conf.log_level);
+		    opt.log_level ? wr_log_level_by_name(opt.log_level) : opt.conf.log_level);
 	signal(SIGPIPE, SIG_IGN);
 	struct wr_instance in;
-	if (wr_instance_init(&in, opt.address, &err) < 0 ||
+	if (wr_instance_init(&in, opt.address, &opt.conf, &err) < 0 ||
 	    wr_mkdir_p(in.state_dir, 0711, &err) < 0) {
 		wr_error_log("%s", err.msg);
 		return 1;

@@ -1,10 +1,9 @@
 /* instance.c — paths of one warrend instance, keyed by containerd's address
- * (see instance.h); the base directories come from warren.conf and the
- * environment (config.h).  SHA-256 comes from libmd (tiny: the shim starts for every pod, and
+ * (see instance.h); the base directories come from the caller's loaded
+ * warren.conf (config.h).  SHA-256 comes from libmd (tiny: the shim starts for every pod, and
  * OpenSSL's libcrypto alone added ~9 ms to each start). */
 #include "front/instance.h"
 
-#include "front/config.h"
 
 #include <errno.h>
 #include <sha2.h>
@@ -23,7 +22,8 @@ static int fmt(char *out, size_t size, struct wr_error *err, const char *f, cons
 	return 0;
 }
 
-int wr_instance_init(struct wr_instance *in, const char *address, struct wr_error *err)
+int wr_instance_init(struct wr_instance *in, const char *address, const struct wr_config *cfg,
+		     struct wr_error *err)
 {
 	memset(in, 0, sizeof *in);
 	if (!address || !*address)
@@ -35,10 +35,7 @@ int wr_instance_init(struct wr_instance *in, const char *address, struct wr_erro
 		return wr_error_set(err, WR_INTERNAL, "sha256 of the containerd address failed");
 	memcpy(in->key, hex, sizeof in->key - 1);
 	in->key[sizeof in->key - 1] = '\0';
-	struct wr_config cfg;
-	if (wr_config_load(&cfg, NULL, err) < 0)
-		return -1;
-	const char *state = cfg.state_dir, *root = cfg.root_dir;
+	const char *state = cfg->state_dir, *root = cfg->root_dir;
 	if (fmt(in->state_dir, sizeof in->state_dir, err, "%s/%s", state, in->key) ||
 	    fmt(in->root_dir, sizeof in->root_dir, err, "%s/%s", root, in->key) ||
 	    fmt(in->db_path, sizeof in->db_path, err, "%s/%s", in->root_dir, "warren.db") ||

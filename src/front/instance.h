@@ -6,7 +6,7 @@
  * <root>/<key>/warren.db.  state and root are warren.conf's state_dir
  * (/run/warren) and root_dir (/var/lib/warren); WARREN_STATE_DIR and
  * WARREN_ROOT override them (tests give each private containerd private
- * directories this way).  A broken warren.conf fails here, naming the line.
+ * directories this way).
  *
  * The shim binary and warrend both derive the paths here, so the address the
  * shim prints is the socket the daemon listens on.  The backend a new
@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "core/error.h"
+#include "front/config.h"
 
 struct wr_instance {
 	char key[17];                /* 16 hex digits of SHA-256(containerd address) */
@@ -29,7 +30,9 @@ struct wr_instance {
 	char log_path[PATH_MAX];
 };
 
-int wr_instance_init(struct wr_instance *in, const char *containerd_address, struct wr_error *err);
+/* cfg: the process's settings (wr_config_load), giving the base directories. */
+int wr_instance_init(struct wr_instance *in, const char *containerd_address,
+		     const struct wr_config *cfg, struct wr_error *err);
 
 /* The socket path of a backend's listener; fails when it would not fit a
  * sockaddr_un. */
