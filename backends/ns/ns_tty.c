@@ -412,28 +412,16 @@ static void pump_in(struct wr_ns_tty *p)
 	watch(p, &p->w_master_w, p->ilen > 0 && p->master >= 0);
 }
 
-static void on_master_r(struct ev_loop *loop, ev_io *w, int revents)
+/* The pty readable or stdout writable: move output along. */
+static void on_output(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
 	pump_out(w->data);
 }
 
-static void on_out(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	pump_out(w->data);
-}
-
-static void on_in(struct ev_loop *loop, ev_io *w, int revents)
-{
-	(void)loop;
-	(void)revents;
-	pump_in(w->data);
-}
-
-static void on_master_w(struct ev_loop *loop, ev_io *w, int revents)
+/* stdin readable or the pty writable: move input along. */
+static void on_input(struct ev_loop *loop, ev_io *w, int revents)
 {
 	(void)loop;
 	(void)revents;
@@ -553,15 +541,15 @@ int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_
 	p->next = ns->ttys;
 	ns->ttys = p;
 
-	ev_io_init(&p->w_master_r, on_master_r, p->master, EV_READ);
-	ev_io_init(&p->w_master_w, on_master_w, p->master, EV_WRITE);
+	ev_io_init(&p->w_master_r, on_output, p->master, EV_READ);
+	ev_io_init(&p->w_master_w, on_input, p->master, EV_WRITE);
 	p->w_master_r.data = p->w_master_w.data = p;
 	if (p->out >= 0) {
-		ev_io_init(&p->w_out, on_out, p->out, EV_WRITE);
+		ev_io_init(&p->w_out, on_output, p->out, EV_WRITE);
 		p->w_out.data = p;
 	}
 	if (p->in >= 0) {
-		ev_io_init(&p->w_in, on_in, p->in, EV_READ);
+		ev_io_init(&p->w_in, on_input, p->in, EV_READ);
 		p->w_in.data = p;
 	}
 	if (p->pidfd >= 0) {

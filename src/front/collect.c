@@ -46,6 +46,8 @@ static int bundle_gone(const struct wr_object *o)
 struct pass {
 	struct wr_front *f;
 	int steps;
+	struct json_object *kill;   /* {"signal":9,"all":true} */
+	struct json_object *lost;   /* why and with which status */
 };
 
 static int has_tasks(struct wr_front *f, const struct wr_object *sb);
@@ -74,13 +76,6 @@ static void step(struct pass *p, struct wr_object *o, int event, struct json_obj
 static void visit(void *ctx, struct wr_object *o)
 {
 	struct pass *p = ctx;
-	struct json_object *kill = json_object_new_object();
-	json_object_object_add(kill, "signal", json_object_new_int(9));
-	json_object_object_add(kill, "all", json_object_new_boolean(1));
-	struct json_object *lost = json_object_new_object();
-	json_object_object_add(lost, "reason", json_object_new_string("containerd forgot it"));
-	json_object_object_add(lost, "exit_status", json_object_new_int(128 + 9));
-
 	switch (o->kind) {
 	case WR_KIND_TASK:
 		if (!bundle_gone(o))
@@ -88,9 +83,9 @@ static void visit(void *ctx, struct wr_object *o)
 		if (o->state == TASK_S_STOPPED)
 			step(p, o, TASK_E_DELETE, NULL);
 		else if (process_gone(p->f, o))
-			step(p, o, TASK_E_LOST, lost);
+			step(p, o, TASK_E_LOST, p->lost);
 		else
-			step(p, o, TASK_E_KILL, kill);
+			step(p, o, TASK_E_KILL, p->kill);
 		break;
 	case WR_KIND_EXEC: {
 		struct wr_object *t = wr_engine_find(p->f->engine, WR_KIND_TASK, o->ns, o->owner);
@@ -99,9 +94,9 @@ static void visit(void *ctx, struct wr_object *o)
 		if (o->state == EXEC_S_EXITED || o->state == EXEC_S_CREATED)
 			step(p, o, EXEC_E_DELETE, NULL);
 		else if (process_gone(p->f, o))
-			step(p, o, EXEC_E_LOST, lost);
+			step(p, o, EXEC_E_LOST, p->lost);
 		else
-			step(p, o, EXEC_E_KILL, kill);
+			step(p, o, EXEC_E_KILL, p->kill);
 		break;
 	}
 	case WR_KIND_SANDBOX:
@@ -111,8 +106,6 @@ static void visit(void *ctx, struct wr_object *o)
 	default:
 		break;
 	}
-	json_object_put(kill);
-	json_object_put(lost);
 }
 
 struct owned {
@@ -139,8 +132,14 @@ int wr_front_collect(struct wr_front *f)
 {
 	if (!f->engine)
 		return 0;
-	struct pass p = { f, 0 };
+	struct pass p = { f, 0, json_object_new_object(), json_object_new_object() };
+	json_object_object_add(p.kill, "signal", json_object_new_int(9));
+	json_object_object_add(p.kill, "all", json_object_new_boolean(1));
+	json_object_object_add(p.lost, "reason", json_object_new_string("containerd forgot it"));
+	json_object_object_add(p.lost, "exit_status", json_object_new_int(128 + 9));
 	wr_engine_foreach(f->engine, visit, &p);
+	json_object_put(p.kill);   /* submitted events hold their own references */
+	json_object_put(p.lost);
 	if (p.steps)
 		wr_debug("collect: %d step(s) submitted", p.steps);
 	return p.steps;

@@ -96,13 +96,6 @@ static void forwarded(void *ctx, int code, const char *msg, const uint8_t *paylo
 	schedule_retry(ev);
 }
 
-static void closed(struct wr_ttrpc_client *c, void *ctx)
-{
-	(void)c;
-	struct wr_events *ev = ctx;
-	(void)ev;   /* pending call is answered Unavailable → forwarded() retries */
-}
-
 static void kick(struct wr_events *ev)
 {
 	if (ev->in_flight || !ev->head || !ev->address)
@@ -115,7 +108,8 @@ static void kick(struct wr_events *ev)
 			schedule_retry(ev);
 			return;
 		}
-		wr_ttrpc_client_set_close_cb(ev->client, closed, ev);
+		/* no close callback: a lost connection answers the pending call
+		 * Unavailable, and forwarded() retries */
 	}
 	if (wr_ttrpc_client_call(ev->client, "containerd.services.events.ttrpc.v1.Events",
 				 "Forward", ev->head->data, ev->head->len, NULL, 0,

@@ -53,7 +53,6 @@ struct wr_front_step {
 	struct wr_front *front;
 	struct wr_ttrpc_call *call;
 	wr_step_done_fn done;
-	char exec_id[256];
 	struct timespec t0;   /* when the call was submitted, for the debug log */
 };
 /* Submit event for o; the step is freed after done runs. */
