@@ -138,6 +138,14 @@ int wr_ttrpc_reader_next(struct wr_ttrpc_reader *r, struct wr_ttrpc_frame *out)
 			return WR_TTRPC_NEED_MORE;
 	}
 	size_t buffered = r->end - r->start;
+	if (buffered == 0) {
+		/* At a frame boundary: an idle connection keeps no read buffer
+		 * (warrend has two connections per pod, most of them idle). */
+		free(r->buf);
+		r->buf = NULL;
+		r->cap = r->start = r->end = 0;
+		return WR_TTRPC_NEED_MORE;
+	}
 	if (buffered < WR_TTRPC_HEADER_LEN)
 		return WR_TTRPC_NEED_MORE;
 	struct wr_ttrpc_header h;

@@ -79,7 +79,9 @@ void wr_ttrpc_reader_commit(struct wr_ttrpc_reader *r, size_t n);
 int wr_ttrpc_reader_feed(struct wr_ttrpc_reader *r, const void *data, size_t n, struct wr_error *err);
 
 /* The next frame.  out->data points into the reader's buffer and stays valid
- * until the next space()/feed().  Returns enum wr_ttrpc_next. */
+ * until the next space()/feed(), or until next() returns NEED_MORE with
+ * nothing buffered: that frees the buffer, so an idle stream holds no read
+ * memory.  Returns enum wr_ttrpc_next. */
 int wr_ttrpc_reader_next(struct wr_ttrpc_reader *r, struct wr_ttrpc_frame *out);
 
 /* Bytes held: buffered partial frame plus oversized data still to skip.

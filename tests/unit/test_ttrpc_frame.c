@@ -275,9 +275,17 @@ static void test_reader_truncated(void **state)
 	wr_ttrpc_reader_feed(&r, buf + 10, n - 11, NULL);                     /* data - 1 */
 	assert_int_equal(wr_ttrpc_reader_next(&r, &f), WR_TTRPC_NEED_MORE);
 	assert_int_equal(wr_ttrpc_reader_pending(&r), n - 1);
+	assert_non_null(r.buf);                  /* a partial frame keeps its bytes */
 	wr_ttrpc_reader_feed(&r, buf + n - 1, 1, NULL);
 	assert_int_equal(wr_ttrpc_reader_next(&r, &f), WR_TTRPC_FRAME);
 	assert_int_equal(f.hdr.length, 20);
+	assert_int_equal(wr_ttrpc_reader_next(&r, &f), WR_TTRPC_NEED_MORE);
+	/* at a frame boundary the reader holds no memory (idle connections) */
+	assert_null(r.buf);
+	assert_int_equal(r.cap, 0);
+	wr_ttrpc_reader_feed(&r, buf, n, NULL);  /* and reading again works */
+	assert_int_equal(wr_ttrpc_reader_next(&r, &f), WR_TTRPC_FRAME);
+	assert_int_equal(f.hdr.stream_id, 1);
 	assert_int_equal(wr_ttrpc_reader_next(&r, &f), WR_TTRPC_NEED_MORE);
 	wr_ttrpc_reader_free(&r);
 }
