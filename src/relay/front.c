@@ -499,6 +499,7 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	r->cfg = cfg;
 	r->ctl_fd = -1;
 	wr_exits_init(&r->exits);
+	wr_heap_trim_init(&r->trim, r->loop, WR_HEAP_TRIM_DELAY);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		wr_warn("relay: cannot become a child subreaper: exit codes of containers will be lost");
 	int rc = 0;
@@ -530,6 +531,7 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	ctl_clear(r);
 	ev_timer_stop(r->loop, &r->respawn);
 	ev_timer_stop(r->loop, &r->kill_timer);
+	wr_heap_trim_stop(&r->trim);
 	ev_child_stop(r->loop, &r->child);
 	ev_signal_stop(r->loop, &r->sighup);
 	ev_signal_stop(r->loop, &r->sigterm);

@@ -308,4 +308,5 @@ void relay_conn_close(struct relay_conn *c, const char *why)
 	wr_ttrpc_wq_clear(&c->to_core);
 	wr_relay_book_free(&c->book);
 	free(c);
+	wr_heap_trim_soon(&r->trim);
 }

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/heap_trim.h"
 #include "relay/book.h"
 #include "relay/control.h"
 #include "relay/exits.h"
@@ -76,6 +77,7 @@ struct wr_relay {
 	ev_child child;
 	ev_signal sighup, sigterm, sigint;
 	struct wr_exits exits;
+	struct wr_heap_trim trim;       /* after connections close */
 };
 
 /* relay_conn.c */

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/heap_trim.h"
 #include "ttrpc/frame.h"
 #include "ttrpc/sock.h"
 #include "ttrpc/wqueue.h"
@@ -90,6 +91,7 @@ struct wr_ttrpc_server {
 	void *log_ctx;
 	unsigned next_conn_id;
 	int freeing;
+	struct wr_heap_trim trim;   /* after connections close */
 };
 
 static void default_log(void *ctx, const char *msg)
@@ -173,6 +175,8 @@ static void conn_close(struct conn *c)
 	c->fd = -1;
 	struct wr_ttrpc_server *s = c->srv;
 	if (s) {
+		if (!s->freeing)
+			wr_heap_trim_soon(&s->trim);
 		if (c->prev)
 			c->prev->next = c->next;
 		else
@@ -561,6 +565,7 @@ struct wr_ttrpc_server *wr_ttrpc_server_new(struct ev_loop *loop, struct wr_erro
 	}
 	s->loop = loop;
 	s->log_fn = default_log;
+	wr_heap_trim_init(&s->trim, loop, WR_HEAP_TRIM_DELAY);
 	return s;
 }
 
@@ -596,6 +601,7 @@ void wr_ttrpc_server_free(struct wr_ttrpc_server *s)
 	if (!s || s->freeing)
 		return;
 	s->freeing = 1;
+	wr_heap_trim_stop(&s->trim);
 	while (s->conns)
 		conn_close(s->conns);
 	while (s->listeners) {
