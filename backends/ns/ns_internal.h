@@ -97,9 +97,10 @@ struct wr_ns_nsfiles {
 	const char *net;      /* bind a new network namespace (lo up) here, or NULL */
 	const char *hostname; /* set in the new uts namespace */
 };
-/* Make the requested namespaces in a short-lived child and bind-mount them
- * onto (new, empty) files.  A file that already holds a namespace of the
- * right type is kept.  On failure the files made here are removed. */
+/* Make the requested namespaces (in the calling thread, which then returns
+ * to its own) and bind-mount them onto (new, empty) files.  A file that
+ * already holds a namespace of the right type is kept.  On failure the files
+ * made here are removed. */
 int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err);
 /* 1 when path is a bind-mounted namespace of type nstype (CLONE_NEW*). */
 int wr_ns_nsfile_is(const char *path, int nstype);
