@@ -56,7 +56,12 @@ int wr_ns_pathf(char *buf, size_t n, struct wr_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* An identifier usable as one path component ([^/], not "." or ".."). */
 int wr_ns_valid_name(const char *s);
-/* Write a whole file atomically (temp file + rename). */
+/* Write a whole file atomically (temp file + rename): a reader, or warrend
+ * after a crash, sees the old content or the new, never a part.  Not
+ * fsynced: every file written here (pod hostname/hosts/resolv.conf, the
+ * rewritten config.json, task records) describes processes, mounts and
+ * namespaces that a power loss ends anyway, and warrend's own crash leaves
+ * the page cache intact. */
 int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
 		     struct wr_error *err);
 /* Read a whole file (NUL-terminated); -1 with errno. */

@@ -52,7 +52,7 @@ int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode
 		}
 		off += (size_t)w;
 	}
-	if (fchmod(fd, mode) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || close(fd) < 0) {
 		int e = errno;
 		close(fd);
 		unlink(tmp);

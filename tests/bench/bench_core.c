@@ -1,6 +1,6 @@
 /* bench_core.c — `make bench-core`: what the journal costs a transition.
  *
- * Drives the real engine and SQLite journal (on disk, synchronous=FULL) with
+ * Drives the real engine and SQLite journal (on disk, synchronous=NORMAL) with
  * a backend whose actions do nothing, so every microsecond measured is the
  * engine's and the journal's own:
  *
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_core: %s\n", err.msg);
 		return 1;
 	}
-	printf("bench-core: engine + SQLite journal (WAL, synchronous=FULL) in %s, null backend\n", dir);
+	printf("bench-core: engine + SQLite journal (WAL, synchronous=NORMAL) in %s, null backend\n", dir);
 	single(e, 2000);
 	many(e, 10, 200);
 	many(e, 100, 60);

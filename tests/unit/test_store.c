@@ -295,7 +295,7 @@ static void test_fresh_open(void **state)
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), WR_STORE_SCHEMA_VERSION);
 	raw_text(db, "PRAGMA journal_mode", mode, sizeof mode);
 	assert_string_equal(mode, "wal");
-	assert_int_equal(raw_int(db, "PRAGMA synchronous"), 2); /* FULL */
+	assert_int_equal(raw_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 				     " AND name IN ('objects', 'journal')"),
 			 2);
@@ -309,7 +309,7 @@ static void test_fresh_open(void **state)
 	s = open_ok(f->path);
 	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA user_version"),
 			 WR_STORE_SCHEMA_VERSION);
-	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA synchronous"), 2);
+	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA synchronous"), 1);
 	wr_store_close(s);
 }
 
