@@ -624,6 +624,8 @@ int wr_engine_open(struct wr_engine **out, const struct wr_engine_config *cfg,
 		goto fail;
 	}
 	e->report.examined = (int)wr_objtable_count(e->objects);
+	if (cfg->on_open)
+		cfg->on_open(cfg->on_transition_ctx, e);
 	if (!cfg->skip_recovery && wr_engine_recover(e, err) < 0)
 		goto fail;
 	*out = e;

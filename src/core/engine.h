@@ -51,6 +51,11 @@ struct wr_engine_config {
 	size_t n_backends;
 	wr_transition_cb on_transition;
 	void *on_transition_ctx;
+	/* Optional: the engine as soon as its objects are loaded, before
+	 * recovery fires any transition, so that on_transition can use it (find
+	 * a backend, look objects up) for those too.  ctx is on_transition_ctx.
+	 * If the open then fails, the engine is freed before it returns. */
+	void (*on_open)(void *ctx, struct wr_engine *e);
 	/* Optional: exits that someone else reaped while no engine ran.  warrend's
 	 * front process is the container processes' reaper and hands its records
 	 * to the core before the engine opens; recovery asks here when a backend

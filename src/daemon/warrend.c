@@ -164,12 +164,15 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 		.n_backends = 1,
 		.on_transition = front ? wr_front_on_transition : NULL,
 		.on_transition_ctx = front,
+		.on_open = front ? wr_front_on_open : NULL,
 		.exit_of = exit_of,
 		.exit_of_ctx = ctx,
 	};
 	struct wr_engine *e;
 	if (wr_engine_open(&e, &cfg, &err) < 0) {
 		wr_error_log("%s", err.msg);
+		if (front)
+			wr_front_set_engine(front, NULL);   /* freed by the failed open */
 		(*ns)->ops->destroy(*ns);
 		return NULL;
 	}

@@ -54,6 +54,11 @@ void wr_front_set_engine(struct wr_front *f, struct wr_engine *e)
 	f->engine = e;
 }
 
+void wr_front_on_open(void *ctx, struct wr_engine *e)
+{
+	wr_front_set_engine(ctx, e);
+}
+
 void wr_front_on_transition(void *ctx, const struct wr_object *o, int from, int event, int to)
 {
 	wr_front_notify(ctx, o, from, event, to);

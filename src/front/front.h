@@ -26,9 +26,12 @@ struct wr_front *wr_front_new(struct ev_loop *loop, const char *ttrpc_address,
 			      struct wr_error *err);
 void wr_front_free(struct wr_front *f);
 
-/* The engine must be opened with on_transition = wr_front_on_transition and
- * ctx = the front; then handed over here before listening. */
+/* The engine must be opened with on_transition = wr_front_on_transition,
+ * on_open = wr_front_on_open and ctx = the front (the front then has the
+ * engine for the transitions recovery fires: an exit found by recovery gets
+ * its /tasks/oom too). */
 void wr_front_on_transition(void *ctx, const struct wr_object *o, int from, int event, int to);
+void wr_front_on_open(void *ctx, struct wr_engine *e);
 void wr_front_set_engine(struct wr_front *f, struct wr_engine *e);
 
 /* Serve the Sandbox and Task services on path for backend. */

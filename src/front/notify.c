@@ -70,7 +70,7 @@ static void task_changed(struct wr_front *f, const struct wr_object *o, int from
 		wr_events_publish(f->events, o->ns, "/tasks/start", "containerd.events.TaskStart",
 				  &m.base);
 	} else if (to == TASK_S_STOPPED && from != TASK_S_STOPPED && event != TASK_E_DELETE) {
-		/* no engine yet while it opens: exits found by its recovery */
+		/* (the engine is there from its open on: exits found by recovery too) */
 		struct wr_backend *b = f->engine ? wr_engine_backend(f->engine, o->backend) : NULL;
 		if (o->exit_status == 128 + 9 && b && b->ops->task_oom_killed &&
 		    b->ops->task_oom_killed(b, (struct wr_object *)o)) {
