@@ -585,6 +585,55 @@ def oom_killed(t):
           "reason %r, want OOMKilled", cri.status(cid).reason)
 
 
+def oom_kills(t, cid):
+    """oom_kill count of the container's memory cgroup (v1 or v2), None if gone."""
+    for name in ("memory.oom_control", "memory.events"):
+        try:
+            text = cgroup_file(t, cid, "memory", name)
+        except AssertionError:
+            continue
+        for line in text.split("\n"):
+            f = line.split()
+            if len(f) == 2 and f[0] == "oom_kill":
+                return int(f[1])
+    return None
+
+
+@case("oom_while_core_down")
+def oom_while_core_down(t):
+    """A container OOM-killed while warrend's core is stopped and then
+    killed: the front reaps it, the next core's recovery journals the exit,
+    and containerd still hears /tasks/oom before /tasks/exit, so CRI reports
+    OOMKilled with 137."""
+    cri = t.cri
+    since, pod, cfg, c1, front, core = core_case_setup(t, "oomdown")
+    t.closers.append(lambda: resume_warrend(t))
+
+    def small(c, pb):
+        c.linux.resources.memory_limit_in_bytes = 16 * 1024 * 1024
+    # busybox tail keeps a line in memory until it sees a newline: /dev/zero
+    # has none.  It starts eating 2 s after the start, when the core is stopped.
+    hog = t.create(pod, cfg, "hog", command=["sh", "-c", "sleep 2; tail /dev/zero"], tweak=small)
+    cri.start(hog)
+    os.kill(core, signal.SIGSTOP)
+    check(Events.wait(lambda: oom_kills(t, hog) == 1, 30),
+          "the hog was not OOM-killed while the core was stopped (oom_kill %s)", oom_kills(t, hog))
+    time.sleep(0.5)   # the front reaps it
+    os.kill(core, signal.SIGKILL)
+    core = new_core(t, front, core)
+    check(cri.wait_state(hog, "CONTAINER_EXITED") == "CONTAINER_EXITED", "hog: %s", cri.state(hog))
+    st = cri.status(hog)
+    check(st.exit_code == 137, "exit code %d, want 137", st.exit_code)
+    check(Events.wait(lambda: cri.status(hog).reason == "OOMKilled", 10),
+          "reason %r, want OOMKilled", cri.status(hog).reason)
+    assert_pod_serves(t, pod, [c1], "after the restart", since)
+    for cid in (c1, hog):
+        cri.stop(cid, grace=0)
+        cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
 @case("ctr_tty")
 def ctr_tty(t):
     """ctr run -t from a terminal of 30 rows and 90 columns: the process gets a
