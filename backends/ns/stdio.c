@@ -1,22 +1,49 @@
 /* stdio.c — a container process's stdio: containerd's FIFOs (or /dev/null).
  *
  * containerd opens the read side of stdout/stderr (and the write side of
- * stdin) before it asks for the process, so the write side opens at once
- * with O_NONBLOCK (ENXIO would mean nobody reads: an error, not a hang); the
- * fds are then made blocking, as the process expects.  Our copies are closed
- * once the runtime has handed them to the process: when the process exits,
- * the last writer is gone and containerd's copy loop ends. */
+ * stdin) when it makes the process's IO, before it asks for the process —
+ * but asynchronously: its fifo package issues the blocking open(2) of the
+ * read side from a goroutine, which may not have reached the kernel yet
+ * when an exec's Start arrives (CRI's ExecSync, on a busy node).  So the
+ * write side is opened with O_NONBLOCK and, while that fails with ENXIO (no
+ * reader yet), retried for up to READER_WAIT_MS; after that nobody reads: an
+ * error, not a hang.  The fds are then made blocking, as the process
+ * expects.  Our copies are closed once the runtime has handed them to the
+ * process: when the process exits, the last writer is gone and containerd's
+ * copy loop ends. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
+
+#define READER_WAIT_MS 2000
+
+/* open(2) of a FIFO's write side, waiting (1 ms, doubling up to 64 ms
+ * between tries) up to READER_WAIT_MS for a reader while it fails with
+ * ENXIO.  Other files and errors: one try. */
+static int open_waiting(const char *p, int flags)
+{
+	long waited = 0, step = 1;
+	for (;;) {
+		int fd = open(p, flags);
+		if (fd >= 0 || errno != ENXIO || waited >= READER_WAIT_MS)
+			return fd;
+		struct timespec ts = { 0, step * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		waited += step;
+		if (step < 64)
+			step *= 2;
+	}
+}
 
 /* Open path with flags, make it blocking, move it to fd >= 3. */
 static int open_one(const char *path, int flags, const char *which, struct wr_error *err)
 {
 	const char *p = path && *path ? path : "/dev/null";
-	int fd = open(p, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	int fd = open_waiting(p, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		if (errno == ENXIO)
 			return wr_error_set(err, WR_FAILED_PRECONDITION,

@@ -1434,6 +1434,40 @@ static void test_bad_input(void **state)
 	assert_non_null(strstr(e.msg, "noreader-out"));
 	assert_no_trace(f, bpath, "noreader");
 
+	/* a reader that comes a little late (containerd opens it from a
+	 * goroutine): waited for, and it gets the output */
+	bundle(f, "late", "echo late-reader", 1, bpath, sizeof bpath, 0);
+	snprintf(outp, sizeof outp, "%s/late-out", f->dir);
+	assert_int_equal(mkfifo(outp, 0600), 0);
+	int lp[2];
+	assert_int_equal(pipe(lp), 0);
+	pid_t reader = fork();
+	if (reader == 0) {
+		char buf[256];
+		size_t n = 0;
+		ssize_t got;
+		close(lp[0]);
+		usleep(200 * 1000);
+		int rfd = open(outp, O_RDONLY);
+		while (rfd >= 0 && n < sizeof buf && (got = read(rfd, buf + n, sizeof buf - n)) > 0)
+			n += (size_t)got;
+		_exit(write(lp[1], buf, n) == (ssize_t)n ? 0 : 1);
+	}
+	close(lp[1]);
+	t = obj(f, WR_KIND_TASK, "late", "sb3", task_spec(bpath, rootfs_bind(f), outp, ""));
+	OK(b->ops->task_create(b, t, NULL, err));
+	track_pid(f, t->pid);
+	OK(b->ops->task_start(b, t, NULL, err));
+	int lst = wait_exit(f, t->pid);
+	assert_true(WIFEXITED(lst) && WEXITSTATUS(lst) == 0);
+	char late[256] = "";
+	assert_true(read(lp[0], late, sizeof late - 1) >= 0);
+	close(lp[0]);
+	assert_int_equal(waitpid(reader, &lst, 0), reader);
+	assert_string_equal(late, "late-reader\n");
+	OK(b->ops->task_delete(b, t, NULL, err));
+	assert_no_trace(f, bpath, "late");
+
 	/* a sandbox that does not exist */
 	t = obj(f, WR_KIND_TASK, "orphan", "no-such-sandbox", task_spec(bpath, NULL, "", ""));
 	e = (struct wr_error){ 0 };
