@@ -16,7 +16,8 @@
  * Object spec JSON (filled by the front end before the create action):
  *   sandbox: {"bundle", "netns", "hostname", "dns": {"servers", "searches",
  *             "options"}, "cgroup_parent", "ns_options": {"network": "pod|node",
- *             "pid": "pod|container|node", "ipc": "pod|node"}}
+ *             "pid": "pod|container|node", "ipc": "pod|node"},
+ *             "sysctls": {name: value} (set in the pod's namespaces)}
  *            (pid "pod": the sandbox runs the holder program as pid 1 of
  *            the pod's PID namespace; see ns_sandbox.c and nsfile.c)
  *   task:    {"bundle", "rootfs": [{"type","source","target","options"}],

@@ -213,6 +213,18 @@ int wr_ns_spec_rewrite(const char *bundle, struct json_object *sandbox, struct w
 /* Put config.json.orig back as config.json; nothing to do is fine. */
 int wr_ns_spec_restore(const char *bundle, struct wr_error *err);
 
+/* ---- ns_sysctl.c: the pod's sysctls ------------------------------------------- */
+
+struct wr_ns_sysctl_ns {
+	const char *net, *ipc, *uts; /* the pod's namespace files; NULL or "": the node's */
+};
+/* Check every sysctl of `sysctls` ({name: value}, NULL: none) is namespaced
+ * and in a namespace the pod owns, then write them all there.
+ * InvalidArgument naming the sysctl (and the kernel's reason) when the pod's
+ * configuration is at fault. */
+int wr_ns_sysctls_apply(struct json_object *sysctls, const struct wr_ns_sysctl_ns *ns,
+			struct wr_error *err);
+
 /* ---- ns_stats.c: a task's cgroup ---------------------------------------------- */
 
 /* The host is a unified (cgroup v2) host: /sys/fs/cgroup is cgroup2. */

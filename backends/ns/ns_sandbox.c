@@ -27,9 +27,11 @@
  *
  * Spec: {"bundle", "netns", "hostname", "dns": {"servers", "searches",
  * "options"}, "cgroup_parent", "ns_options": {"network": "pod|node",
- * "pid": "pod|container|node", "ipc": "pod|node"}}.
+ * "pid": "pod|container|node", "ipc": "pod|node"}, "sysctls": {name: value}}.
  * Absent ns_options: network and ipc "pod", pid "container" (what kubelet
- * asks unless shareProcessNamespace). */
+ * asks unless shareProcessNamespace).  The sysctls are written into the
+ * pod's namespaces once they exist (ns_sysctl.c); one that cannot be fails
+ * the create. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
@@ -330,6 +332,12 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 		.hostname = hostname,
 	};
 	if (wr_ns_nsfiles_create(&f, err))
+		goto fail;
+	struct json_object *sysctls = NULL;
+	json_object_object_get_ex(spec, "sysctls", &sysctls);
+	struct wr_ns_sysctl_ns in = { .net = own_net ? net_path : netns, .ipc = ipc_path,
+				      .uts = uts_path };
+	if (wr_ns_sysctls_apply(sysctls, &in, err))
 		goto fail;
 	char line[HOST_NAME_MAX + 2];
 	snprintf(line, sizeof line, "%s\n", hostname);

@@ -89,6 +89,13 @@ static int add_pod_config(struct json_object *spec, const Google__Protobuf__Any 
 			json_object_object_add(o, "ipc", json_object_new_string(ns_mode(no->ipc)));
 			json_object_object_add(spec, "ns_options", o);
 		}
+		if (c->linux->n_sysctls) {
+			struct json_object *sc = json_object_new_object();
+			for (size_t i = 0; i < c->linux->n_sysctls; i++)
+				json_object_object_add(sc, c->linux->sysctls[i]->key,
+						       json_object_new_string(c->linux->sysctls[i]->value));
+			json_object_object_add(spec, "sysctls", sc);
+		}
 	}
 	runtime__v1__pod_sandbox_config__free_unpacked(c, NULL);
 	return 0;

@@ -204,7 +204,8 @@ static int nstype_of(const char *path)
 }
 
 /* In a forked child joined to the namespace file nsfile, read `what`
- * ("hostname", or "lo": up/down) and return it in out. */
+ * ("hostname", "lo": up/down, or an absolute path: that file's first line)
+ * and return it in out. */
 static void in_ns(const char *nsfile, int nstype, const char *what, char *out, size_t n)
 {
 	int p[2];
@@ -218,6 +219,12 @@ static void in_ns(const char *nsfile, int nstype, const char *what, char *out, s
 			_exit(1);
 		if (strcmp(what, "hostname") == 0) {
 			gethostname(buf, sizeof buf - 1);
+		} else if (what[0] == '/') { /* a file, e.g. /proc/sys/... */
+			int rfd = open(what, O_RDONLY);
+			ssize_t got = rfd >= 0 ? read(rfd, buf, sizeof buf - 1) : -1;
+			buf[got > 0 ? got : 0] = '\0';
+			if (got > 0 && buf[got - 1] == '\n')
+				buf[got - 1] = '\0';
 		} else if (strcmp(what, "lo") == 0) {
 			struct ifreq ifr;
 			memset(&ifr, 0, sizeof ifr);
@@ -800,6 +807,84 @@ static void test_sandbox_ns_options(void **state)
 	char sbroot[512];
 	snprintf(sbroot, sizeof sbroot, "%s/sandboxes/test", f->state);
 	assert_int_equal(mounts_under(sbroot, NULL, 0), 0);
+}
+
+/* The pod's sysctls go into its own namespaces, never the node's; one the
+ * kernel refuses, or one that is not namespaced, fails the create and
+ * leaves nothing. */
+static void test_sandbox_sysctls(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char p[512], out[256], host_range[256], host_rmid[64], sbroot[512];
+	struct wr_error e = { 0 };
+	char *h = read_str("/proc/sys/net/ipv4/ip_local_port_range");
+	snprintf(host_range, sizeof host_range, "%s", h ? h : "");
+	free(h);
+	h = read_str("/proc/sys/kernel/shm_rmid_forced");
+	snprintf(host_rmid, sizeof host_rmid, "%s", h ? h : "");
+	free(h);
+
+	struct json_object *spec = sandbox_spec(f, "sysctl-pod", 0);
+	json_object_object_add(spec, "sysctls", json_tokener_parse(
+		"{\"net.ipv4.ip_local_port_range\": \"31000 41000\", "
+		"\"kernel.shm_rmid_forced\": \"1\", \"kernel.domainname\": \"warren.test\"}"));
+	struct wr_object *sb = obj(f, WR_KIND_SANDBOX, "sysctl", "", spec);
+	OK(b->ops->sandbox_create(b, sb, NULL, err));
+	in_ns(f->netns, CLONE_NEWNET, "/proc/sys/net/ipv4/ip_local_port_range", out, sizeof out);
+	assert_string_equal(out, "31000\t41000");
+	sb_path(f, "sysctl", "ipc", p, sizeof p);
+	in_ns(p, CLONE_NEWIPC, "/proc/sys/kernel/shm_rmid_forced", out, sizeof out);
+	assert_string_equal(out, "1");
+	sb_path(f, "sysctl", "uts", p, sizeof p);
+	in_ns(p, CLONE_NEWUTS, "/proc/sys/kernel/domainname", out, sizeof out);
+	assert_string_equal(out, "warren.test");
+	h = read_str("/proc/sys/net/ipv4/ip_local_port_range");
+	assert_string_equal(h, host_range);
+	free(h);
+	h = read_str("/proc/sys/kernel/shm_rmid_forced");
+	assert_string_equal(h, host_rmid);
+	free(h);
+	OK(b->ops->sandbox_create(b, sb, NULL, err)); /* a rerun is fine */
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+
+	/* refused: nothing of the sandbox remains, each error names the sysctl */
+	static const struct {
+		const char *sysctls, *net, *want;
+	} bad[] = {
+		{ "{\"net.ipv4.notreal\": \"1\"}", NULL,
+		  "net.ipv4.notreal=1: open /proc/sys/net/ipv4/notreal: No such file or directory" },
+		{ "{\"net.ipv4.ip_local_port_range\": \"9 x\"}", NULL,
+		  "write /proc/sys/net/ipv4/ip_local_port_range: Invalid argument" },
+		{ "{\"kernel.notreal\": \"1\"}", NULL, "kernel.notreal is not namespaced" },
+		{ "{\"vm.swappiness\": \"1\"}", NULL, "vm.swappiness is not namespaced" },
+		{ "{\"net.core.somaxconn\": \"1\"}", "node", "pod's own network namespace" },
+		{ "{\"net..ipv4\": \"1\"}", NULL, "invalid sysctl name 'net..ipv4'" },
+		{ "{\"net.ipv4/../../../kernel/x\": \"1\"}", NULL, "invalid sysctl name" },
+		{ "{\"net.ipv4.ip_forward\": 1}", NULL, "value is not a string" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		spec = sandbox_spec(f, "bad-sysctl", 0);
+		json_object_object_add(spec, "sysctls", json_tokener_parse(bad[i].sysctls));
+		if (bad[i].net) {
+			struct json_object *opts = json_object_new_object();
+			json_object_object_add(opts, "network", json_object_new_string(bad[i].net));
+			json_object_object_add(spec, "ns_options", opts);
+		}
+		sb = obj(f, WR_KIND_SANDBOX, "badsysctl", "", spec);
+		e = (struct wr_error){ 0 };
+		assert_int_equal(b->ops->sandbox_create(b, sb, NULL, &e), -1);
+		print_message("  %s: %s (%s)\n", bad[i].sysctls, e.msg, wr_code_name(e.code));
+		assert_int_equal(e.code, WR_INVALID_ARGUMENT);
+		assert_non_null(strstr(e.msg, bad[i].want));
+		sb_path(f, "badsysctl", "", p, sizeof p);
+		assert_false(exists(p));
+	}
+	snprintf(sbroot, sizeof sbroot, "%s/sandboxes/test", f->state);
+	assert_int_equal(mounts_under(sbroot, NULL, 0), 0);
+	h = read_str("/proc/sys/net/ipv4/ip_local_port_range");
+	assert_string_equal(h, host_range);
+	free(h);
 }
 
 static void test_container_in_sandbox(void **state)
@@ -2097,6 +2182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sandbox_create_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sandbox_ns_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sandbox_sysctls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_in_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_containers_share_pod, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_pid_namespace, setup, teardown),
