@@ -23,10 +23,11 @@ PKGS=(
 	clang llvm libclang-rt-14-dev
 	# test clients (CRI over gRPC)
 	python3 python3-grpcio python3-grpc-tools
-	# runtime and test environment
+	# runtime and test environment (iptables: CNI portmap's nat rules)
 	runc iproute2 iptables util-linux busybox-static
-	# CNI plugins (bridge, host-local, loopback): containerd's CRI refuses
-	# RunPodSandbox without a CNI network; tests/e2e writes a private conflist
+	# CNI plugins (bridge, host-local, loopback, portmap): containerd's CRI
+	# refuses RunPodSandbox without a CNI network; tests/e2e writes a private
+	# conflist, with portmap for pods' host ports
 	containernetworking-plugins
 	# benchmark plots (tests/bench/bench_pods.py → docs/bench/*.png)
 	gnuplot-nox

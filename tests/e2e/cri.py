@@ -121,7 +121,10 @@ class CRI:
 
     def pod_config(self, name, namespace="e2e", uid=None, hostname=None, dns=None,
                    log_dir=None, cgroup_parent=None, network="POD", pid="CONTAINER",
-                   ipc="POD", labels=None, annotations=None, attempt=0, privileged=False):
+                   ipc="POD", labels=None, annotations=None, attempt=0, privileged=False,
+                   port_mappings=None, sysctls=None):
+        """port_mappings: [{"container_port", "host_port", "protocol" (TCP,
+        UDP, SCTP; default TCP), "host_ip"}]; sysctls: {name: value}."""
         pb = self.pb
         cfg = pb.PodSandboxConfig(
             metadata=pb.PodSandboxMetadata(name=name, uid=uid or uuid.uuid4().hex,
@@ -135,6 +138,13 @@ class CRI:
                 security_context=pb.LinuxSandboxSecurityContext(
                     privileged=privileged,
                     namespace_options=self.namespace_options(network, pid, ipc))))
+        for m in port_mappings or []:
+            cfg.port_mappings.append(pb.PortMapping(
+                protocol=pb.Protocol.Value(m.get("protocol", "TCP")),
+                container_port=m["container_port"], host_port=m.get("host_port", 0),
+                host_ip=m.get("host_ip", "")))
+        for k, v in (sysctls or {}).items():
+            cfg.linux.sysctls[k] = v
         if dns:
             cfg.dns_config.CopyFrom(pb.DNSConfig(servers=dns.get("servers", []),
                                                  searches=dns.get("searches", []),

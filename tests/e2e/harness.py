@@ -12,13 +12,20 @@
 # imports the test images into the k8s.io and default namespaces.
 #
 # Pods get cgroup parent /warren-e2e-<token>, ctr containers
-# /warren-e2e-<token>/<id>; the CNI bridge is wre2e<token> and the network
-# warren-e2e-<token>.  stop() SIGTERMs the containerd pid, kills any
-# descendant left, unmounts everything under the private dir (deepest
-# first), deletes the bridge, the cgroups, stale CNI results and shim
-# sockets, and the dir.  leaks() lists what is left while containerd runs
-# (objects in containerd, processes other than containerd and a resident
-# warrend, mounts, cgroups, netns, CNI results/leases/veths, shim sockets,
+# /warren-e2e-<token>/<id>; the CNI bridge is wre2e<token> (a gateway: it has
+# the subnet's first address, so the host reaches pods) and the network
+# warren-e2e-<token>, whose conflist chains bridge and portmap (pod port
+# mappings become iptables nat rules; portmap keeps each pod's in a chain
+# CNI-DN-<hash of network name and sandbox id>, jumped to from the shared
+# CNI-HOSTPORT-DNAT with a comment naming the network and the sandbox).
+# stop() SIGTERMs the containerd pid, kills any descendant left, unmounts
+# everything under the private dir (deepest first), deletes the bridge, the
+# cgroups, this network's iptables rules and chains, stale CNI results and
+# shim sockets, and the dir; portmap's shared chains go too when this run
+# made them and no other run or system containerd is left.  leaks() lists
+# what is left while containerd runs (objects in containerd, processes
+# other than containerd and a resident warrend, mounts, cgroups, netns, CNI
+# results/leases/veths, this network's nat rules and chains, shim sockets,
 # ctr FIFOs); the runner calls assert_no_leaks() after every case.
 # reclaim_stale() cleans up after runs that were SIGKILLed.
 #
@@ -70,8 +77,13 @@ DISABLED_PLUGINS = (
     "io.containerd.internal.v1.tracing", "io.containerd.nri.v1.nri",
     "io.containerd.monitor.container.v1.restart",
 )
-CNI_PLUGINS = ("bridge", "host-local", "loopback")
+CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
 CNI_PLUGIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
+# portmap's rules live in table nat of both families (it tears down both).
+IPTABLES = ("iptables", "ip6tables")
+# Chains every portmap user on the host shares (portmap never removes them).
+PORTMAP_SHARED_CHAINS = ("CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-SETMARK", "CNI-HOSTPORT-MASQ")
+SBIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 MNT_DETACH = 2
@@ -277,6 +289,132 @@ def bridge_ports(name):
         return []
 
 
+def free_subnet():
+    """A 10.250.N.0/24 that no route or address of the host uses yet (the
+    bridge is a gateway: two runs on one subnet would shadow each other's
+    route)."""
+    used = set()
+    r = subprocess.run(["ip", "-4", "-o", "route", "show", "table", "all"],
+                       capture_output=True, text=True)
+    r2 = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True)
+    for m in re.finditer(r"\b10\.250\.(\d+)\.", r.stdout + r2.stdout):
+        used.add(int(m.group(1)))
+    free = [n for n in range(256) if n not in used]
+    return "10.250.%d.0/24" % (free[secrets.randbelow(len(free))] if free else secrets.randbelow(256))
+
+
+# ---- iptables (CNI portmap) -------------------------------------------------
+def iptables_bin(name):
+    return shutil.which(name, path=SBIN_PATH)
+
+
+def nat_rules(name):
+    """`<name> -t nat -S` lines ([] when the tool or the table is missing)."""
+    b = iptables_bin(name)
+    if not b:
+        return []
+    r = subprocess.run([b, "-w", "5", "-t", "nat", "-S"], capture_output=True, text=True)
+    return r.stdout.splitlines() if r.returncode == 0 else []
+
+
+def portmap_chain(netname, cid):
+    """portmap's per-sandbox DNAT chain: CNI-DN- and the start of the hex
+    SHA-512 of network name + container id, 28 characters in all."""
+    return ("CNI-DN-" + hashlib.sha512((netname + cid).encode()).hexdigest())[:28]
+
+
+def nat_objects(netname, ids, lines):
+    """(chains, rules) of network netname in `-S` output: chains named after
+    (netname, id) for an id in ids or jumped to by a rule whose comment names
+    the network, and every rule that names the network or is in or jumps to
+    such a chain."""
+    tag = '\\"%s\\"' % netname  # -S prints the comment's quotes escaped
+    chains = {portmap_chain(netname, i) for i in ids}
+    for line in lines:
+        if line.startswith("-A ") and tag in line:
+            m = re.search(r"-j (CNI-\S+)", line)
+            if m and m.group(1) not in PORTMAP_SHARED_CHAINS:
+                chains.add(m.group(1))
+    present = {line.split()[1] for line in lines if line.startswith("-N ")}
+    chains &= present
+    rules = []
+    for line in lines:
+        if not line.startswith("-A "):
+            continue
+        f = line.split()
+        if tag in line or f[1] in chains or any(("-j %s" % c) in line for c in chains):
+            rules.append(line)
+    return sorted(chains), rules
+
+
+def nat_leftovers(netname, ids):
+    """["<tool> chain X" / "<tool> rule -A ..."] of netname still in table nat."""
+    out = []
+    for name in IPTABLES:
+        chains, rules = nat_objects(netname, ids, nat_rules(name))
+        out += ["%s -t nat chain %s" % (name, c) for c in chains]
+        out += ["%s -t nat rule %s" % (name, r) for r in rules]
+    return out
+
+
+def _iptables(name, *args):
+    return subprocess.run([iptables_bin(name), "-w", "5", "-t", "nat", *args],
+                          capture_output=True, text=True)
+
+
+def remove_nat_objects(netname, ids):
+    """Delete netname's rules (those in shared chains one by one), then flush
+    and delete its chains.  Returns what could not be removed."""
+    import shlex
+    problems = []
+    for name in IPTABLES:
+        if not iptables_bin(name):
+            continue
+        chains, rules = nat_objects(netname, ids, nat_rules(name))
+        for line in rules:
+            f = shlex.split(line)
+            if f[1] in chains:
+                continue  # goes with its chain
+            r = _iptables(name, "-D", *f[1:])
+            if r.returncode != 0:
+                problems.append("%s -t nat -D %s: %s" % (name, " ".join(f[1:]), r.stderr.strip()))
+        for c in chains:
+            _iptables(name, "-F", c)
+            r = _iptables(name, "-X", c)
+            if r.returncode != 0:
+                problems.append("%s -t nat -X %s: %s" % (name, c, r.stderr.strip()))
+    return problems
+
+
+def shared_nat_chains():
+    """{tool: set of portmap's shared chains present}."""
+    return {name: {line.split()[1] for line in nat_rules(name)
+                   if line.startswith("-N ") and line.split()[1] in PORTMAP_SHARED_CHAINS}
+            for name in IPTABLES}
+
+
+def prune_shared_nat_chains(made):
+    """Remove portmap's shared chains that this run made (made: {tool:
+    chains absent before it started}) when no pod mapping is left in them:
+    the jumps to them from the built-in chains, then the chains."""
+    import shlex
+    for name, chains in made.items():
+        lines = nat_rules(name)
+        present = {line.split()[1] for line in lines if line.startswith("-N ")}
+        chains = set(chains) & present
+        if not chains or any(line.startswith("-A CNI-HOSTPORT-DNAT ") for line in lines):
+            continue  # a mapping (anybody's) still uses them
+        for line in lines:
+            f = shlex.split(line)
+            if f[0] == "-A" and f[1] not in PORTMAP_SHARED_CHAINS and \
+                    any(("-j %s" % c) in line for c in chains):
+                _iptables(name, "-D", *f[1:])
+        for c in chains:
+            _iptables(name, "-F", c)
+        for c in chains:
+            _iptables(name, "-X", c)
+
+
 def run(cmd, timeout=60, check=True, **kw):
     """subprocess.run with text output, a deadline and a readable error."""
     try:
@@ -301,9 +439,12 @@ def wait_until(fn, deadline_s, interval=0.1):
 
 
 class Containerd:
-    def __init__(self, shim=None, verbose=False):
+    def __init__(self, shim=None, verbose=False, portmap=True):
+        """portmap=False: a conflist of bridge alone (the benchmark's, so that
+        pod start and teardown times stay comparable with earlier runs)."""
         self.env = load_deps_env()
         self.verbose = verbose
+        self.portmap = portmap
         self.shim = os.path.abspath(shim or self.env.get("WARREN_SHIM") or os.path.join(
             REPO, "build", "bin", "containerd-shim-warren-v2"))
         self.ctr_bin = self.env["WARREN_CTR"]
@@ -318,7 +459,7 @@ class Containerd:
         self.cgroup_parent = "/warren-e2e-" + self.token
         self.bridge = "wre2e" + self.token
         self.netname = "warren-e2e-" + self.token
-        self.subnet = "10.250.%d.0/24" % secrets.randbelow(256)
+        self.subnet = free_subnet()
         b = self.base
         self.bin_dir = os.path.join(b, "bin")
         self.sock = os.path.join(b, "containerd.sock")
@@ -340,6 +481,7 @@ class Containerd:
         self.pid = None
         self.host_pidns = pidns(os.getpid())
         self.host_before = set()
+        self.nat_before = None  # portmap's shared chains before we started
         self.known_ids = set()
         self.cri = None
         self.images = {}
@@ -357,7 +499,7 @@ class Containerd:
         }
         for name, target in links.items():
             os.symlink(target, os.path.join(self.bin_dir, name))
-        for p in CNI_PLUGINS:
+        for p in CNI_PLUGINS if self.portmap else [x for x in CNI_PLUGINS if x != "portmap"]:
             for d in CNI_PLUGIN_DIRS:
                 if os.access(os.path.join(d, p), os.X_OK):
                     os.symlink(os.path.join(d, p), os.path.join(self.cni_bin, p))
@@ -368,11 +510,14 @@ class Containerd:
                                    % (p, " or ".join(CNI_PLUGIN_DIRS)))
         conflist = {
             "cniVersion": "1.0.0", "name": self.netname,
-            "plugins": [{"type": "bridge", "bridge": self.bridge, "isGateway": False,
+            "plugins": [{"type": "bridge", "bridge": self.bridge, "isGateway": True,
                          "ipMasq": False, "hairpinMode": False,
                          "ipam": {"type": "host-local", "dataDir": self.cni_ipam,
-                                  "ranges": [[{"subnet": self.subnet}]]}}],
+                                  "ranges": [[{"subnet": self.subnet}]]}},
+                        {"type": "portmap", "capabilities": {"portMappings": True}}],
         }
+        if not self.portmap:
+            del conflist["plugins"][1:]
         with open(os.path.join(self.cni_conf, "10-warren-e2e.conflist"), "w") as f:
             json.dump(conflist, f, indent=1)
         q = lambda s: "'%s'" % s  # TOML literal string (our paths hold no quote)
@@ -423,7 +568,7 @@ class Containerd:
 
     def _daemon_env(self):
         env = {
-            "PATH": self.bin_dir + ":/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "PATH": self.bin_dir + ":" + SBIN_PATH,
             "HOME": "/root", "LANG": "C.UTF-8",
             "WARREN_STATE_DIR": self.warren_state,
             "WARREN_ROOT": self.warren_root,
@@ -454,6 +599,9 @@ class Containerd:
                 self.images[name] = path
         self._write_files()
         self.host_before = snapshot_paths(HOST_DIRS)
+        self.nat_before = shared_nat_chains()
+        with open(os.path.join(self.base, "nat-before.json"), "w") as f:
+            json.dump({k: sorted(v) for k, v in self.nat_before.items()}, f)  # for reclaim_stale
         logf = open(self.log_path, "ab")
         try:
             self.keeper = subprocess.Popen(
@@ -697,6 +845,7 @@ class Containerd:
             pass
         found += ["CNI IPAM lease " + p for p in self._ipam_leases()]
         found += ["bridge port %s on %s" % (p, self.bridge) for p in bridge_ports(self.bridge)]
+        found += nat_leftovers(self.netname, self.known_ids)
         found += ["host file " + p for p in self.host_leftovers()]
         return found
 
@@ -813,6 +962,7 @@ class Containerd:
             run(["ip", "link", "del", self.bridge], check=False)
             if link_exists(self.bridge):
                 problems.append("bridge %s" % self.bridge)
+        problems += remove_nat_objects(self.netname, self.known_ids)
         for top in cgroup_dirs(self.cgroup_parent):
             for pid in cgroup_procs(top):
                 try:
@@ -842,6 +992,9 @@ class Containerd:
                 problems.append("host file %s: %s" % (p, e))
         if not self.other_runs():
             prune_shared_dirs()
+            if self.nat_before is not None and not os.path.exists("/run/containerd/containerd.sock"):
+                prune_shared_nat_chains({n: set(PORTMAP_SHARED_CHAINS) - self.nat_before.get(n, set())
+                                         for n in IPTABLES})
         if mounts_under(self.base + "/"):
             problems.append("%s kept: mounts remain under it" % self.base)
         elif os.path.exists(self.base):
@@ -886,6 +1039,11 @@ def reclaim_stale():
         c.cgroup_parent, c.bridge, c.netname = "/warren-e2e-" + token, "wre2e" + token, "warren-e2e-" + token
         c.cni_ipam = os.path.join(base, "cni", "ipam")
         c.known_ids, c.host_before, c.keeper = set(), snapshot_paths(HOST_DIRS), None
+        try:  # which of portmap's shared chains that run found (the others it made)
+            with open(os.path.join(base, "nat-before.json")) as f:
+                c.nat_before = {k: set(v) for k, v in json.load(f).items()}
+        except (OSError, ValueError, AttributeError):
+            c.nat_before = None  # unknown: portmap's shared chains are left alone
         c.sock, c.log_path = os.path.join(base, "containerd.sock"), os.path.join(base, "containerd.log")
         for d in ("state/io.containerd.grpc.v1.cri/sandboxes", "root/io.containerd.grpc.v1.cri/sandboxes",
                   "root/io.containerd.grpc.v1.cri/containers", "state/io.containerd.runtime.v2.task/*"):

@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -364,6 +365,77 @@ def cri_shared_ns(t):
     cri.remove_pod(pod)
 
 
+def free_tcp_port():
+    """A random TCP port that nothing on the host listens on and no nat rule
+    maps."""
+    mapped = " ".join(harness.nat_rules("iptables"))
+    for _ in range(500):
+        port = 20000 + secrets.randbelow(30000)
+        if re.search(r"--dport %d\b" % port, mapped):
+            continue
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("0.0.0.0", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise AssertionError("no free TCP port found")
+
+
+def http_get(host, port, timeout=3):
+    """GET / from host:port: (True, body text) or (False, the error)."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen("http://%s:%d/" % (host, port), timeout=timeout) as r:
+            return True, r.read().decode(errors="replace").strip()
+    except OSError as e:  # URLError, ConnectionRefusedError, timeouts
+        return False, str(getattr(e, "reason", e))
+
+
+@case("port_mapping")
+def port_mapping(t):
+    """A pod with a PortMapping (TCP, container port 8080 → a free host port
+    picked at random): the container's httpd answers on 127.0.0.1:<host
+    port> through CNI's portmap plugin with the page only that container
+    has; nothing answers there before the pod exists nor after it is
+    stopped, and no nat rule of the pod is left."""
+    cri = t.cri
+    port = free_tcp_port()
+    token = "warren-%s" % secrets.token_hex(8)
+    ok, why = http_get("127.0.0.1", port)
+    check(not ok, "something answers on host port %d before the pod exists", port)
+    pod, cfg = t.run_pod("ports", port_mappings=[{"container_port": 8080, "host_port": port}])
+    ip = cri.pod_status(pod).network.ip
+    check(ip, "pod has no IP")
+    cid = t.create(pod, cfg, "web", command=["sh", "-c", "mkdir -p /www && echo %s > /www/index.html "
+                                               "&& exec httpd -f -p 8080 -h /www" % token])
+    cri.start(cid)
+    # the server is up (inside the pod's network namespace) ...
+    check(Events.wait(lambda: token in cri.exec_sync(cid, ["wget", "-q", "-O", "-",
+                                                          "http://127.0.0.1:8080/"])[1].decode(), 10),
+          "httpd in the container does not answer on its port 8080")
+    # ... and reachable from the host through the host port
+    res = {}
+    check(Events.wait(lambda: res.update(r=http_get("127.0.0.1", port)) or res["r"][0], 15),
+          "host port %d does not reach the container: %s", port, res["r"][1])
+    check(res["r"][1] == token, "host port %d answered %r, want the container's page %r",
+          port, res["r"][1], token)
+    dnat = [line for line in harness.nat_rules("iptables")
+            if re.search(r"--dport %d\b" % port, line) and "%s:8080" % ip in line]
+    check(dnat, "no DNAT rule to %s:8080 for host port %d", ip, port)
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    # the pod's network is gone with StopPodSandbox: so is its mapping
+    ok, body = http_get("127.0.0.1", port)
+    check(not ok, "host port %d still answers after StopPodSandbox: %r", port, body)
+    left = harness.nat_leftovers(t.h.netname, [pod])
+    check(not left, "nat rules of the stopped pod: %s", left)
+    cri.remove_pod(pod)
+
+
 @case("no_pause")
 def no_pause(t):
     if t.runtime == "runc":
@@ -543,6 +615,123 @@ def mounts_and_limits(t):
     cri.remove(cid)
     shutil.rmtree(host_dir)
     shutil.rmtree(rw_dir)
+
+
+def is_mountpoint(path):
+    return os.path.realpath(path) in harness.mounts_under(os.path.realpath(path))
+
+
+def unmount_tree(top):
+    """Unmount everything at or below top (deepest first); True when none is left."""
+    for _ in range(10):
+        pts = harness.mounts_under(top)
+        if not pts:
+            return True
+        for mp in pts:
+            if harness.umount(mp) not in (0, 22):
+                harness.umount(mp, detach=True)
+    return not harness.mounts_under(top)
+
+
+@case("mount_propagation")
+def mount_propagation(t):
+    """Bind mounts with each CRI propagation, from a host directory that is a
+    shared mount (as kubelet's are): PROPAGATION_HOST_TO_CONTAINER (rslave)
+    sees a mount the host makes under it after the container started, and a
+    mount made inside does not reach the host; PROPAGATION_BIDIRECTIONAL
+    (rshared) sees the host's and the host sees one made inside; and
+    PROPAGATION_PRIVATE sees neither way.  (All three privileged, so each
+    can try to mount.)"""
+    cri, pb = t.cri, t.cri.pb
+    top = os.path.join(t.h.base, t.uniq("prop"))
+    t.closers.append(lambda: unmount_tree(top + "/"))
+    modes = {"private": pb.PROPAGATION_PRIVATE, "slave": pb.PROPAGATION_HOST_TO_CONTAINER,
+             "shared": pb.PROPAGATION_BIDIRECTIONAL}
+    for m in modes:
+        src = os.path.join(top, m)
+        for d in ("host", "ctr"):
+            os.makedirs(os.path.join(src, d))
+        harness.run(["mount", "--bind", src, src])
+        harness.run(["mount", "--make-shared", src])
+    pod, cfg = t.run_pod("prop", privileged=True)
+    cids = {}
+    for m, prop in modes.items():
+        def vol(c, pb, src=os.path.join(top, m), prop=prop):
+            c.linux.security_context.privileged = True
+            c.mounts.append(pb.Mount(container_path="/vol", host_path=src, propagation=prop))
+        cids[m] = t.create(pod, cfg, m, command=["sleep", "1000"], tweak=vol)
+        cri.start(cids[m])
+    token = secrets.token_hex(8)
+    for m in modes:
+        # the host mounts a tmpfs under each source, after the containers started
+        host = os.path.join(top, m, "host")
+        harness.run(["mount", "-t", "tmpfs", "-o", "size=1m", "e2e-prop", host])
+        with open(os.path.join(host, "marker"), "w") as f:
+            f.write("host-%s-%s\n" % (m, token))
+        # each container mounts a tmpfs under its /vol
+        cri.out(cids[m], ["sh", "-c", "mount -t tmpfs -o size=1m e2e-ctr /vol/ctr && "
+                                      "echo ctr-%s-%s > /vol/ctr/marker" % (m, token)])
+    for m in modes:
+        code, out, _ = cri.exec_sync(cids[m], ["cat", "/vol/host/marker"])
+        seen = code == 0 and out.decode().strip() == "host-%s-%s" % (m, token)
+        want = m != "private"
+        check(seen == want, "%s container %s the host's later mount under its volume "
+              "(cat: exit %d, %r)", m, "does not see" if want else "sees", code, out)
+        marker = os.path.join(top, m, "ctr", "marker")
+        seen = is_mountpoint(os.path.join(top, m, "ctr")) and \
+            read_file(marker).strip() == "ctr-%s-%s" % (m, token)
+        want = m == "shared"
+        check(seen == want, "the host %s the mount the %s container made under its volume "
+              "(%s: %r)", "does not see" if want else "sees", m, marker, read_file(marker))
+    for cid in cids.values():
+        cri.stop(cid, grace=0)
+        cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+    check(unmount_tree(top + "/"), "mounts left under %s: %s", top, harness.mounts_under(top + "/"))
+    shutil.rmtree(top)
+
+
+@case("pod_sysctls")
+def pod_sysctls(t):
+    """The pod's sysctls (PodSandboxConfig.linux.sysctls, Kubernetes'
+    securityContext.sysctls) hold in its namespaces: a network one and an
+    IPC one, seen from inside the container, the host's own unchanged; an
+    unknown one fails through CRI (RunPodSandbox, or the container's start)
+    naming what the runtime could not write, and leaves nothing."""
+    cri = t.cri
+    want = {"net.ipv4.ip_local_port_range": "31000 41000", "kernel.shm_rmid_forced": "1"}
+    host = {k: read_file("/proc/sys/" + k.replace(".", "/")).split() for k in want}
+    pod, cfg = t.run_pod("sysctl", sysctls=want)
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
+    cri.start(cid)
+    for k, v in want.items():
+        got = cri.out(cid, ["cat", "/proc/sys/" + k.replace(".", "/")]).split()
+        check(got == v.split(), "sysctl %s in the container is %r, want %r", k, got, v)
+        now = read_file("/proc/sys/" + k.replace(".", "/")).split()
+        check(now == host[k], "the host's %s changed from %r to %r", k, host[k], now)
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+    name = t.uniq("badsysctl")
+    try:
+        pod, cfg = cri.run_pod(name, t.runtime, log_dir=t.h.pod_log_dir(name),
+                               cgroup_parent=t.h.cgroup_parent, sysctls={"net.ipv4.notreal": "1"})
+        t.pods.append(pod)
+    except cri.grpc.RpcError as e:
+        pod, err = None, e.details()
+    if pod is not None:
+        c = t.create(pod, cfg, "c", command=["sleep", "1000"])
+        err = expect_rpc_error(t, lambda: cri.start(c)).details()
+        check(cri.state(c) != "CONTAINER_RUNNING", "a start that failed left the container RUNNING")
+        cri.remove(c)
+        cri.stop_pod(pod)
+        cri.remove_pod(pod)
+    check("/proc/sys/net/ipv4/notreal" in err and "no such file" in err.lower(),
+          "the error does not say /proc/sys/net/ipv4/notreal is missing: %s", err)
+    check(not [p for p in cri.list_pods() if p.metadata.name == name], "pod %s is still listed", name)
 
 
 @case("exec_timeout")
@@ -878,6 +1067,70 @@ def bad_input(t):
     r = h.ctr("run", "--rm", *t.ctr_args(cid), BADENTRY, cid, check=False, timeout=60)
     check(r.returncode != 0, "ctr run of a missing entrypoint succeeded")
     check("does-not-exist" in r.stdout + r.stderr, "ctr run error %r lacks the path", r.stderr)
+
+
+@case("bad_runtime_input")
+def bad_runtime_input(t):
+    """Input that only runc itself refuses, through CRI: (a) a pod cgroup
+    parent below a file (every cgroup hierarchy's cgroup.procs): RunPodSandbox
+    (the runc handler's pause container) or the container's start (a warren
+    pod has no process) fails with runc's reason, and the container is not
+    left RUNNING; (b) a bind mount into /proc, which runc refuses to mount:
+    StartContainer fails naming runc's reason, the container is not RUNNING,
+    and the pod still serves another container and can be removed."""
+    cri = t.cri
+    # (a)
+    bad_parent = "/cgroup.procs/warren-e2e-" + t.h.token
+    name = t.uniq("badcgroup")
+    try:
+        pod, cfg = t.cri.run_pod(name, t.runtime, log_dir=t.h.pod_log_dir(name),
+                                 cgroup_parent=bad_parent)
+        t.pods.append(pod)
+    except cri.grpc.RpcError as e:
+        pod, err = None, e.details()
+    if pod is not None:
+        c = t.create(pod, cfg, "c", command=["sleep", "1000"])
+        err = expect_rpc_error(t, lambda: cri.start(c)).details()
+        check(cri.state(c) != "CONTAINER_RUNNING", "a start that failed left the container RUNNING")
+        check(not [x for x in cri.list_containers(pod) if x.id == c and x.state == 1],
+              "ListContainers shows the failed container RUNNING")
+        cri.remove(c)
+        cri.stop_pod(pod)
+        cri.remove_pod(pod)
+        expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
+    for want in ("cgroup.procs/warren-e2e-" + t.h.token, "not a directory"):
+        check(want in err, "the error does not carry runc's reason (%r): %s", want, err)
+    check(not [p for p in cri.list_pods() if p.metadata.name == name], "pod %s is still listed", name)
+
+    # (b)
+    pod, cfg = t.run_pod("badmount")
+    src = os.path.join(t.h.base, t.uniq("procsrc"))
+    os.makedirs(src)
+    t.closers.append(lambda: shutil.rmtree(src, ignore_errors=True))
+
+    def into_proc(c, pb):
+        c.mounts.append(pb.Mount(container_path="/proc/e2e-notreal", host_path=src))
+    c = t.create(pod, cfg, "procmount", command=["sleep", "1000"], tweak=into_proc)
+    e = expect_rpc_error(t, lambda: cri.start(c))
+    for want in ("/proc/e2e-notreal", "cannot be mounted because it is inside /proc"):
+        check(want in e.details(), "StartContainer's error does not carry runc's reason (%r): %s",
+              want, e.details())
+    st = cri.status(c)
+    check(st.state != 1, "a start that failed left the container RUNNING")  # CONTAINER_RUNNING
+    check(st.reason == "StartError" and "inside /proc" in st.message,
+          "ContainerStatus after the failed start: reason %r message %r", st.reason, st.message)
+    expect_rpc_error(t, lambda: cri.exec_sync(c, ["true"]))
+    good = t.create(pod, cfg, "good", command=["sleep", "1000"])
+    cri.start(good)
+    check(cri.out(good, ["echo", "alive"]) == "alive", "exec in the pod after the failed start")
+    check(cri.pod_state(pod) == "SANDBOX_READY", "pod after the failed start: %s", cri.pod_state(pod))
+    cri.remove(c)
+    expect_rpc_error(t, lambda: cri.status(c), code="NOT_FOUND")
+    cri.stop(good, grace=0)
+    cri.remove(good)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+    expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
 
 
 # ---- warrend's front and core (DESIGN §1) -------------------------------------------
@@ -1266,6 +1519,7 @@ def final_leaks(h):
     if harness.link_exists(h.bridge):
         out.append("bridge " + h.bridge)
     out += ["CNI result " + p for p in h._cni_results()]
+    out += harness.nat_leftovers(h.netname, h.known_ids)
     out += ["host file " + p for p in h.host_leftovers()]
     return out
 
