@@ -278,11 +278,14 @@ static void sandbox_status(struct wr_ttrpc_call *call, void *ctx)
 	if (o->exited_at)
 		resp.exited_at = wr_front_timestamp(&exited, o->exited_at);
 
-	/* info: what the backend holds, plus warren's own view */
+	/* info: warren's own view, plus what the backend holds when verbose
+	 * (crictl inspectp; CRI asks non-verbose several times per pod start and
+	 * reads nothing of it, so the backend's record is not read then) */
 	struct json_object *info = NULL;
 	struct wr_backend *b = wr_engine_backend(l->front->engine, o->backend);
 	struct wr_error err;
-	if (b && b->ops->sandbox_status && b->ops->sandbox_status(b, o, &info, &err) < 0)
+	if (req->verbose && b && b->ops->sandbox_status &&
+	    b->ops->sandbox_status(b, o, &info, &err) < 0)
 		info = NULL;
 	if (!info)
 		info = json_object_new_object();

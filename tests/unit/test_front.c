@@ -256,6 +256,27 @@ static const char *status_state(struct result *r)
 	return state;
 }
 
+/* SandboxStatus's info: how many entries, and whether key is one of them. */
+static size_t status_info(struct fx *fx, const char *id, int verbose, const char *key, int *has)
+{
+	SBM(SandboxStatusRequest) req = CONTAINERD__RUNTIME__SANDBOX__V1__SANDBOX_STATUS_REQUEST__INIT;
+	req.sandbox_id = (char *)id;
+	req.verbose = verbose;
+	struct result r = rpc(fx, SB_SVC, "SandboxStatus", &req.base);
+	assert_int_equal(r.code, WR_OK);
+	SBM(SandboxStatusResponse) *s =
+		containerd__runtime__sandbox__v1__sandbox_status_response__unpack(NULL, r.len,
+										 r.payload);
+	assert_non_null(s);
+	size_t n = s->n_info;
+	*has = 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->info[i]->key, key) == 0)
+			*has = 1;
+	containerd__runtime__sandbox__v1__sandbox_status_response__free_unpacked(s, NULL);
+	return n;
+}
+
 static void create_task(struct fx *fx, const char *id, int want)
 {
 	TM(CreateTaskRequest) req = CONTAINERD__TASK__V3__CREATE_TASK_REQUEST__INIT;
@@ -300,6 +321,12 @@ static void test_sandbox_lifecycle(void **state)
 	assert_int_equal(sandbox_call(fx, "StartSandbox", "pod1").code, WR_OK);
 	r = sandbox_call(fx, "SandboxStatus", "pod1");
 	assert_string_equal(status_state(&r), "SANDBOX_READY");
+	/* info: warren's view always, the backend's record only when verbose */
+	int has;
+	assert_int_equal(status_info(fx, "pod1", 0, "warren.state", &has), 2);
+	assert_true(has);
+	assert_true(status_info(fx, "pod1", 1, "warren.backend", &has) > 2);
+	assert_true(has);
 	assert_int_equal(sandbox_call(fx, "PingSandbox", "pod1").code, WR_OK);
 	r = sandbox_call(fx, "Platform", "pod1");
 	assert_int_equal(r.code, WR_OK);
