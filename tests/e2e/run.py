@@ -692,6 +692,29 @@ def mount_propagation(t):
     shutil.rmtree(top)
 
 
+def refused_pod_error(t, name, **pod_kw):
+    """A pod whose configuration the runtime refuses: the runc handler's
+    RunPodSandbox fails (its pause container), a warren pod (no process)
+    fails at its first container's start.  Either way the container is not
+    left RUNNING and the pod is removed; returns the error's details."""
+    cri = t.cri
+    try:
+        pod, cfg = cri.run_pod(name, t.runtime, log_dir=t.h.pod_log_dir(name), **pod_kw)
+        t.pods.append(pod)
+    except cri.grpc.RpcError as e:
+        return e.details()
+    c = t.create(pod, cfg, "c", command=["sleep", "1000"])
+    err = expect_rpc_error(t, lambda: cri.start(c)).details()
+    check(cri.state(c) != "CONTAINER_RUNNING", "a start that failed left the container RUNNING")
+    check(not [x for x in cri.list_containers(pod) if x.id == c and x.state == 1],
+          "ListContainers shows the failed container RUNNING")
+    cri.remove(c)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+    expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
+    return err
+
+
 @case("pod_sysctls")
 def pod_sysctls(t):
     """The pod's sysctls (PodSandboxConfig.linux.sysctls, Kubernetes'
@@ -716,19 +739,8 @@ def pod_sysctls(t):
     cri.remove_pod(pod)
 
     name = t.uniq("badsysctl")
-    try:
-        pod, cfg = cri.run_pod(name, t.runtime, log_dir=t.h.pod_log_dir(name),
-                               cgroup_parent=t.h.cgroup_parent, sysctls={"net.ipv4.notreal": "1"})
-        t.pods.append(pod)
-    except cri.grpc.RpcError as e:
-        pod, err = None, e.details()
-    if pod is not None:
-        c = t.create(pod, cfg, "c", command=["sleep", "1000"])
-        err = expect_rpc_error(t, lambda: cri.start(c)).details()
-        check(cri.state(c) != "CONTAINER_RUNNING", "a start that failed left the container RUNNING")
-        cri.remove(c)
-        cri.stop_pod(pod)
-        cri.remove_pod(pod)
+    err = refused_pod_error(t, name, cgroup_parent=t.h.cgroup_parent,
+                            sysctls={"net.ipv4.notreal": "1"})
     check("/proc/sys/net/ipv4/notreal" in err and "no such file" in err.lower(),
           "the error does not say /proc/sys/net/ipv4/notreal is missing: %s", err)
     check(not [p for p in cri.list_pods() if p.metadata.name == name], "pod %s is still listed", name)
@@ -1082,22 +1094,7 @@ def bad_runtime_input(t):
     # (a)
     bad_parent = "/cgroup.procs/warren-e2e-" + t.h.token
     name = t.uniq("badcgroup")
-    try:
-        pod, cfg = t.cri.run_pod(name, t.runtime, log_dir=t.h.pod_log_dir(name),
-                                 cgroup_parent=bad_parent)
-        t.pods.append(pod)
-    except cri.grpc.RpcError as e:
-        pod, err = None, e.details()
-    if pod is not None:
-        c = t.create(pod, cfg, "c", command=["sleep", "1000"])
-        err = expect_rpc_error(t, lambda: cri.start(c)).details()
-        check(cri.state(c) != "CONTAINER_RUNNING", "a start that failed left the container RUNNING")
-        check(not [x for x in cri.list_containers(pod) if x.id == c and x.state == 1],
-              "ListContainers shows the failed container RUNNING")
-        cri.remove(c)
-        cri.stop_pod(pod)
-        cri.remove_pod(pod)
-        expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
+    err = refused_pod_error(t, name, cgroup_parent=bad_parent)
     for want in ("cgroup.procs/warren-e2e-" + t.h.token, "not a directory"):
         check(want in err, "the error does not carry runc's reason (%r): %s", want, err)
     check(not [p for p in cri.list_pods() if p.metadata.name == name], "pod %s is still listed", name)
