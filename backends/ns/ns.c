@@ -249,6 +249,8 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 	ns->runtime = runtime;
 	ns->runtime_name = strdup(name);
 	ns->loop = cfg->loop;
+	ns->unprivileged_ports = cfg->unprivileged_ports;
+	ns->unprivileged_icmp = cfg->unprivileged_icmp;
 	ns->cgroup_mode = cfg->cgroup_version == 1 || cfg->cgroup_version == 2 ? cfg->cgroup_version : 0;
 	ns->state_dir = strdup(cfg->state_dir);
 	ns->runtime_root = cfg->runtime_root && *cfg->runtime_root

@@ -57,6 +57,11 @@ struct wr_ns_config {
 	struct ev_loop *loop;     /* the hosting daemon's libev loop, which copies the
 				   * terminals' data (ns_tty.c); NULL: no terminals
 				   * (terminal=true fails with Unimplemented) */
+	int unprivileged_ports;   /* a pod with its own network gets
+				   * net.ipv4.ip_unprivileged_port_start=0 unless it
+				   * sets it (containerd's enable_unprivileged_ports) */
+	int unprivileged_icmp;    /* likewise net.ipv4.ping_group_range="0 2147483647"
+				   * (containerd's enable_unprivileged_icmp) */
 };
 
 /* A backend named "ns".  Fails (NULL, err) when the runtime binary cannot be

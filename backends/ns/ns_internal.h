@@ -28,6 +28,7 @@ struct wr_ns {
 	char *holder;        /* the pid namespace holder binary (config's, or next to us) */
 	struct ev_loop *loop;        /* config's loop: terminals need it (ns_tty.c) */
 	struct wr_ns_tty *ttys;      /* the terminals being copied (ns_tty.c) */
+	int unprivileged_ports, unprivileged_icmp;   /* config's */
 };
 
 static inline struct wr_ns *wr_ns_of(struct wr_backend *b)
@@ -107,6 +108,16 @@ struct wr_ns_nsfiles {
  * already holds a namespace of the right type is kept.  On failure the files
  * made here are removed. */
 int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err);
+/* The calling thread's own namespaces, saved before it leaves them (unshare
+ * or setns into a pod's) and returned to afterwards; no child process.
+ * types: CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET.  return aborts if the
+ * thread cannot get home (the front then restarts the core). */
+struct wr_ns_home {
+	int n, fd[3], type[3];
+	const char *name[3];
+};
+int wr_ns_home_save(struct wr_ns_home *h, int types, struct wr_error *err);
+void wr_ns_home_return(struct wr_ns_home *h);
 /* 1 when path is a bind-mounted namespace of type nstype (CLONE_NEW*). */
 int wr_ns_nsfile_is(const char *path, int nstype);
 /* Unmount and unlink; missing is fine. */

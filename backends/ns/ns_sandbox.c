@@ -266,6 +266,33 @@ static int ns_options(struct json_object *spec, const char **net, const char **i
 	return 0;
 }
 
+/* The sysctls to set (a new reference, NULL: none): the pod's own, plus
+ * what containerd's CRI gives every pod with its own network through the
+ * pause container when enable_unprivileged_ports/icmp are on (its default),
+ * unless the pod sets them itself. */
+static struct json_object *pod_sysctls(const struct wr_ns *ns, struct json_object *spec,
+				       int node_net)
+{
+	struct json_object *own = NULL, *out;
+	json_object_object_get_ex(spec, "sysctls", &own);
+	if (node_net || (!ns->unprivileged_ports && !ns->unprivileged_icmp) ||
+	    (own && !json_object_is_type(own, json_type_object)))
+		return own ? json_object_get(own) : NULL;
+	if (!(out = json_object_new_object()))
+		return NULL;
+	if (ns->unprivileged_ports)
+		json_object_object_add(out, "net.ipv4.ip_unprivileged_port_start",
+				       json_object_new_string("0"));
+	if (ns->unprivileged_icmp)
+		json_object_object_add(out, "net.ipv4.ping_group_range",
+				       json_object_new_string("0 2147483647"));
+	if (own) {
+		json_object_object_foreach(own, k, v)
+			json_object_object_add(out, k, json_object_get(v));
+	}
+	return out;
+}
+
 int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_object *args,
 			 struct wr_error *err)
 {
@@ -333,11 +360,12 @@ int wr_ns_sandbox_create(struct wr_backend *b, struct wr_object *o, struct json_
 	};
 	if (wr_ns_nsfiles_create(&f, err))
 		goto fail;
-	struct json_object *sysctls = NULL;
-	json_object_object_get_ex(spec, "sysctls", &sysctls);
+	struct json_object *sysctls = pod_sysctls(ns, spec, node_net);
 	struct wr_ns_sysctl_ns in = { .net = own_net ? net_path : netns, .ipc = ipc_path,
 				      .uts = uts_path };
-	if (wr_ns_sysctls_apply(sysctls, &in, err))
+	int sysctl_rc = wr_ns_sysctls_apply(sysctls, &in, err);
+	json_object_put(sysctls);
+	if (sysctl_rc)
 		goto fail;
 	char line[HOST_NAME_MAX + 2];
 	snprintf(line, sizeof line, "%s\n", hostname);

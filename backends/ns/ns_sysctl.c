@@ -11,10 +11,10 @@
  * its UTS namespace.  Any other would change the node: InvalidArgument
  * naming it, before anything is written.
  *
- * A short-lived child joins the namespaces (setns on the sandbox's files)
- * and writes /proc/sys/<name, dots made slashes>: the kernel resolves the
- * net, ipc and uts tables there by the writer's namespaces.  The child
- * reports its first failure over a pipe; nothing is rolled back (the
+ * warrend's thread joins the namespaces (setns on the sandbox's files),
+ * writes /proc/sys/<name, dots made slashes> — the kernel resolves the net,
+ * ipc and uts tables there by the writer's namespaces — and returns to its
+ * own (nsfile.c's wr_ns_home).  Nothing is rolled back after a failure (the
  * namespaces are new and go with the failed sandbox).  Writing the same
  * values again is harmless, so a rerun is idempotent. */
 #include "backends/ns/ns_internal.h"
@@ -23,11 +23,9 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 enum { NS_NET, NS_IPC, NS_UTS, NS_KINDS };
@@ -87,70 +85,43 @@ struct item {
 	char path[WR_NS_PATH];
 };
 
-/* What the child reports: the first failure (index into the namespaces or
- * the items), or step 0 when every write went through. */
+/* What went wrong: the first failure (index into the namespaces or the
+ * items), or step 0 when every write went through. */
 enum step { STEP_DONE, STEP_SETNS, STEP_OPEN, STEP_WRITE };
 struct report {
 	int step, index, err;
 };
 
-/* In the child: only async-signal-safe calls, then _exit. */
-static void child_main(const int *nsfd, const struct item *items, size_t n, int out)
+/* The calling thread joins nsfd's namespaces, writes the items and returns
+ * to its own namespaces (no child process: see nsfile.c). */
+static int write_in_pod(const int *nsfd, const struct item *items, size_t n, struct report *r,
+			struct wr_error *err)
 {
-	struct report r = { STEP_DONE, 0, 0 };
-	for (int k = 0; k < NS_KINDS && r.step == STEP_DONE; k++) {
+	int types = 0;
+	for (int k = 0; k < NS_KINDS; k++)
+		if (nsfd[k] >= 0)
+			types |= kinds[k].type;
+	struct wr_ns_home home;
+	if (wr_ns_home_save(&home, types, err))
+		return -1;
+	*r = (struct report){ STEP_DONE, 0, 0 };
+	for (int k = 0; k < NS_KINDS && r->step == STEP_DONE; k++) {
 		if (nsfd[k] >= 0 && setns(nsfd[k], kinds[k].type) < 0)
-			r = (struct report){ STEP_SETNS, k, errno };
+			*r = (struct report){ STEP_SETNS, k, errno };
 	}
-	for (size_t i = 0; i < n && r.step == STEP_DONE; i++) {
+	for (size_t i = 0; i < n && r->step == STEP_DONE; i++) {
 		int fd = open(items[i].path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		if (fd < 0) {
-			r = (struct report){ STEP_OPEN, (int)i, errno };
+			*r = (struct report){ STEP_OPEN, (int)i, errno };
 			break;
 		}
 		size_t len = strlen(items[i].value);
 		ssize_t w = write(fd, items[i].value, len);
 		if (w < 0 || (size_t)w != len)
-			r = (struct report){ STEP_WRITE, (int)i, w < 0 ? errno : EIO };
+			*r = (struct report){ STEP_WRITE, (int)i, w < 0 ? errno : EIO };
 		close(fd);
 	}
-	if (write(out, &r, sizeof r) != (ssize_t)sizeof r)
-		_exit(2);
-	_exit(r.step == STEP_DONE ? 0 : 1);
-}
-
-/* Fork the child that joins nsfd's namespaces and writes items; its report. */
-static int run_child(const int *nsfd, const struct item *items, size_t n, struct report *r,
-		     struct wr_error *err)
-{
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return wr_error_errno(err, errno, "ns: pipe");
-	sigset_t all, old;
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, &old);
-	pid_t pid = fork();
-	if (pid == 0) {
-		close(p[0]);
-		child_main(nsfd, items, n, p[1]);
-	}
-	int fork_errno = errno;
-	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(p[1]);
-	if (pid < 0) {
-		close(p[0]);
-		return wr_error_errno(err, fork_errno, "ns: fork");
-	}
-	ssize_t got;
-	while ((got = read(p[0], r, sizeof *r)) < 0 && errno == EINTR)
-		;
-	close(p[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (got != (ssize_t)sizeof *r)
-		return wr_error_set(err, WR_INTERNAL, "ns: the sysctl writer (pid %d) died "
-				    "without a report", (int)pid);
+	wr_ns_home_return(&home);
 	return 0;
 }
 
@@ -201,7 +172,7 @@ int wr_ns_sysctls_apply(struct json_object *sysctls, const struct wr_ns_sysctl_n
 		}
 	}
 	struct report r;
-	if (run_child(nsfd, items, n, &r, err))
+	if (write_in_pod(nsfd, items, n, &r, err))
 		goto out;
 	switch (r.step) {
 	case STEP_DONE:

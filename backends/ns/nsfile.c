@@ -79,9 +79,56 @@ static int wait_exact(pid_t pid)
 	return 0;
 }
 
-/* The namespaces are made by the calling thread itself: it opens its own
+/* ---- the calling thread away from home ------------------------------------------ */
+
+static const struct {
+	int type;
+	const char *name;
+} home_kinds[] = { { CLONE_NEWIPC, "ipc" }, { CLONE_NEWUTS, "uts" }, { CLONE_NEWNET, "net" } };
+
+int wr_ns_home_save(struct wr_ns_home *h, int types, struct wr_error *err)
+{
+	h->n = 0;
+	for (size_t i = 0; i < sizeof home_kinds / sizeof home_kinds[0]; i++) {
+		if (!(types & home_kinds[i].type))
+			continue;
+		char own[64];
+		snprintf(own, sizeof own, "/proc/thread-self/ns/%s", home_kinds[i].name);
+		int fd = open(own, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			int e = errno;
+			wr_ns_home_return(h);
+			return wr_error_errno(err, e, "ns: cannot open %s", own);
+		}
+		h->fd[h->n] = fd;
+		h->type[h->n] = home_kinds[i].type;
+		h->name[h->n] = home_kinds[i].name;
+		h->n++;
+	}
+	return 0;
+}
+
+void wr_ns_home_return(struct wr_ns_home *h)
+{
+	/* A thread left in a pod's namespaces would make every later pod
+	 * wrong: there is no safe way on, so stop and let the front restart
+	 * the core (recovery finishes or undoes what was under way). */
+	for (int i = 0; i < h->n; i++) {
+		if (setns(h->fd[i], h->type[i]) < 0) {
+			wr_error_log("ns: cannot return to the daemon's %s namespace: %s; aborting",
+				     h->name[i], strerror(errno));
+			abort();
+		}
+		close(h->fd[i]);
+	}
+	h->n = 0;
+}
+
+/* ---- namespace files ---------------------------------------------------------------- */
+
+/* The namespaces are made by the calling thread itself: it saves its own
  * namespaces, unshares, sets the hostname, brings lo up, binds
- * /proc/thread-self/ns/<type> onto the files and setns()es back.  No child
+ * /proc/thread-self/ns/<type> onto the files and returns home.  No child
  * process: forking the daemon copied its page tables and made every later
  * write of the daemon's fault (copy-on-write) — most of a pod start's CPU in
  * warrend.  The core is single-threaded; unshare/setns of IPC, UTS and net
@@ -98,7 +145,7 @@ int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err)
 		{ f->net, CLONE_NEWNET, "net" },
 	};
 	enum { N = sizeof want / sizeof want[0] };
-	int make[N] = { 0 }, home[N] = { -1, -1, -1 }, flags = 0, rc = 0;
+	int make[N] = { 0 }, flags = 0, rc = 0;
 	for (int i = 0; i < N; i++) {
 		if (!want[i].path || wr_ns_nsfile_is(want[i].path, want[i].type))
 			continue; /* not asked, or already there from an earlier run */
@@ -111,19 +158,17 @@ int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err)
 		close(fd);
 		make[i] = 1;
 		flags |= want[i].type;
-		char own[64];
-		snprintf(own, sizeof own, "/proc/thread-self/ns/%s", want[i].name);
-		if ((home[i] = open(own, O_RDONLY | O_CLOEXEC)) < 0) {
-			rc = wr_error_errno(err, errno, "ns: cannot open %s", own);
-			goto undo;
-		}
 	}
 	if (!flags)
 		return 0;
 
+	struct wr_ns_home home;
+	if ((rc = wr_ns_home_save(&home, flags, err)))
+		goto undo;
 	if (unshare(flags) < 0) {
 		rc = wr_error_errno(err, errno, "ns: cannot make %s%s%s namespaces",
 				    make[0] ? "ipc " : "", make[1] ? "uts " : "", make[2] ? "net" : "");
+		wr_ns_home_return(&home);
 		goto undo;
 	}
 	int e = 0;
@@ -143,20 +188,8 @@ int wr_ns_nsfiles_create(const struct wr_ns_nsfiles *f, struct wr_error *err)
 		if (mount(src, want[i].path, NULL, MS_BIND, NULL) < 0)
 			rc = wr_error_errno(err, errno, "ns: cannot bind %s onto %s", src, want[i].path);
 	}
-	/* Back home.  A thread left in a pod's namespaces would make every
-	 * later pod wrong: there is no safe way on, so stop and let the front
-	 * restart the core (recovery finishes or undoes this sandbox). */
-	for (int i = 0; i < N; i++) {
-		if (make[i] && setns(home[i], want[i].type) < 0) {
-			wr_error_log("ns: cannot return to the daemon's %s namespace: %s; aborting",
-				 want[i].name, strerror(errno));
-			abort();
-		}
-	}
+	wr_ns_home_return(&home);
 undo:
-	for (int i = 0; i < N; i++)
-		if (home[i] >= 0)
-			close(home[i]);
 	if (rc == 0)
 		return 0;
 	struct wr_error ignore;

@@ -151,7 +151,9 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 	snprintf(ns_state, sizeof ns_state, "%s/ns", in->state_dir);
 	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = opt->conf.runtime,
 				      .runtime_root = opt->conf.runtime_root,
-				      .loop = front ? ev_default_loop(0) : NULL /* run_core's: terminals */ };
+				      .loop = front ? ev_default_loop(0) : NULL /* run_core's: terminals */,
+				      .unprivileged_ports = opt->conf.unprivileged_ports,
+				      .unprivileged_icmp = opt->conf.unprivileged_icmp };
 	if (wr_mkdir_p(in->root_dir, 0700, &err) < 0 || !(*ns = wr_ns_backend_new(&nscfg, &err))) {
 		wr_error_log("backend ns: %s", err.msg);
 		return NULL;

@@ -47,6 +47,16 @@ static int set_path(char *dst, const char *value, struct parse *p, const char *k
 	return 1;
 }
 
+static int set_bool(int *dst, const char *value, struct parse *p, const char *key)
+{
+	if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0) {
+		*dst = value[0] == 't';
+		return 1;
+	}
+	snprintf(p->bad, sizeof p->bad, "%s must be true or false, not \"%s\"", key, value);
+	return 0;
+}
+
 static int apply(struct parse *p, const char *section, const char *key, const char *value)
 {
 	struct wr_config *c = p->c;
@@ -73,6 +83,10 @@ static int apply(struct parse *p, const char *section, const char *key, const ch
 		}
 		if (strcmp(key, "runtime_root") == 0)
 			return set_path(c->runtime_root, value, p, key);
+		if (strcmp(key, "unprivileged_ports") == 0)
+			return set_bool(&c->unprivileged_ports, value, p, key);
+		if (strcmp(key, "unprivileged_icmp") == 0)
+			return set_bool(&c->unprivileged_icmp, value, p, key);
 	} else {
 		snprintf(p->bad, sizeof p->bad, "unknown section [%s]", section);
 		return 0;
@@ -105,6 +119,7 @@ int wr_config_load(struct wr_config *c, const char *path, struct wr_error *err)
 	strcpy(c->state_dir, "/run/warren");
 	strcpy(c->root_dir, "/var/lib/warren");
 	strcpy(c->runtime, "runc");
+	c->unprivileged_ports = c->unprivileged_icmp = 1;
 	c->log_level = WR_LOG_INFO;
 
 	int required = 1;

@@ -24,6 +24,8 @@ struct wr_config {
 	int log_level;              /* [daemon] log_level: enum wr_log_level */
 	char runtime[PATH_MAX];     /* [ns] runtime: the OCI runtime binary */
 	char runtime_root[PATH_MAX];/* [ns] runtime_root: "" → <state>/<key>/ns/runc */
+	int unprivileged_ports;     /* [ns] unprivileged_ports: 1 (containerd's default) */
+	int unprivileged_icmp;      /* [ns] unprivileged_icmp: 1 (containerd's default) */
 };
 
 /* Defaults, then the file (path NULL → $WARREN_CONFIG, else the default

@@ -738,6 +738,23 @@ def pod_sysctls(t):
     cri.stop_pod(pod)
     cri.remove_pod(pod)
 
+    # What containerd's CRI gives every pod with its own network (its
+    # enable_unprivileged_ports/_icmp defaults), unless the pod sets them.
+    unpriv = {"net.ipv4.ip_unprivileged_port_start": ["0"],
+              "net.ipv4.ping_group_range": ["0", "2147483647"]}
+    for name, sysctls in (("plain", {}), ("ownport", {"net.ipv4.ip_unprivileged_port_start": "900"})):
+        pod, cfg = t.run_pod(name, sysctls=sysctls)
+        cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
+        cri.start(cid)
+        for k, v in unpriv.items():
+            v = sysctls[k].split() if k in sysctls else v
+            got = cri.out(cid, ["cat", "/proc/sys/" + k.replace(".", "/")]).split()
+            check(got == v, "pod %s: %s is %r, want %r", name, k, got, v)
+        cri.stop(cid, grace=0)
+        cri.remove(cid)
+        cri.stop_pod(pod)
+        cri.remove_pod(pod)
+
     name = t.uniq("badsysctl")
     err = refused_pod_error(t, name, cgroup_parent=t.h.cgroup_parent,
                             sysctls={"net.ipv4.notreal": "1"})

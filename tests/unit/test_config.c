@@ -60,6 +60,8 @@ static void test_shipped_file_is_the_defaults(void **state)
 	assert_string_equal(c.root_dir, "/var/lib/warren");
 	assert_string_equal(c.runtime, "runc");
 	assert_string_equal(c.runtime_root, "");
+	assert_int_equal(c.unprivileged_ports, 1);
+	assert_int_equal(c.unprivileged_icmp, 1);
 	assert_int_equal(c.log_level, WR_LOG_INFO);
 	/* uncommenting every setting of the shipped file changes nothing */
 	FILE *f = fopen("src/daemon/warren.conf", "r");
@@ -76,6 +78,8 @@ static void test_shipped_file_is_the_defaults(void **state)
 	assert_string_equal(d.root_dir, c.root_dir);
 	assert_string_equal(d.runtime, c.runtime);
 	assert_string_equal(d.runtime_root, c.runtime_root);
+	assert_int_equal(d.unprivileged_ports, c.unprivileged_ports);
+	assert_int_equal(d.unprivileged_icmp, c.unprivileged_icmp);
 	assert_int_equal(d.log_level, c.log_level);
 }
 
@@ -85,13 +89,16 @@ static void test_values_and_environment(void **state)
 	struct wr_config c;
 	struct wr_error err;
 	const char *p = write_conf("[daemon]\nstate_dir = /srv/state\nlog_level = debug\n"
-				   "[ns]\nruntime = /opt/runc\nruntime_root = /srv/runc\n");
+				   "[ns]\nruntime = /opt/runc\nruntime_root = /srv/runc\n"
+				   "unprivileged_ports = false\n");
 	setenv("WARREN_CONFIG", p, 1);
 	assert_int_equal(wr_config_load(&c, NULL, &err), 0);
 	assert_string_equal(c.state_dir, "/srv/state");
 	assert_string_equal(c.root_dir, "/var/lib/warren");
 	assert_string_equal(c.runtime, "/opt/runc");
 	assert_string_equal(c.runtime_root, "/srv/runc");
+	assert_int_equal(c.unprivileged_ports, 0);
+	assert_int_equal(c.unprivileged_icmp, 1);
 	assert_int_equal(c.log_level, WR_LOG_DEBUG);
 	setenv("WARREN_STATE_DIR", "/tmp/elsewhere", 1);
 	setenv("WARREN_LOG_LEVEL", "warn", 1);
@@ -121,6 +128,9 @@ static void test_errors_name_the_line(void **state)
 	p = write_conf("[daemon]\nlog_level = loud\n");
 	assert_int_equal(wr_config_load(&c, p, &err), -1);
 	assert_non_null(strstr(err.msg, "log_level \"loud\""));
+	p = write_conf("[ns]\nunprivileged_icmp = yes\n");
+	assert_int_equal(wr_config_load(&c, p, &err), -1);
+	assert_non_null(strstr(err.msg, ":2: unprivileged_icmp must be true or false"));
 	p = write_conf("[daemon\nstate_dir = /x\n");
 	assert_int_equal(wr_config_load(&c, p, &err), -1);
 	assert_non_null(strstr(err.msg, ":1: syntax error"));
