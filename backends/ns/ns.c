@@ -147,12 +147,18 @@ static int ns_observe(struct wr_backend *b, struct wr_object *o, struct wr_obser
 		      struct wr_error *err)
 {
 	memset(obs, 0, sizeof *obs);
+	int rc;
 	switch (o->kind) {
 	case WR_KIND_SANDBOX: return wr_ns_sandbox_observe(b, o, obs, err);
-	case WR_KIND_TASK: return wr_ns_task_observe(b, o, obs, err);
-	case WR_KIND_EXEC: return wr_ns_exec_observe(b, o, obs, err);
+	case WR_KIND_TASK: rc = wr_ns_task_observe(b, o, obs, err); break;
+	case WR_KIND_EXEC: rc = wr_ns_exec_observe(b, o, obs, err); break;
 	default: return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: unknown object kind");
 	}
+	/* observe runs in recovery only: a terminal kept across the restart is
+	 * its process's still (exited or not: what it wrote is to be drained) */
+	if (rc == 0 && obs->exists)
+		wr_ns_tty_recover(wr_ns_of(b), o);
+	return rc;
 }
 
 /* ---- plumbing ------------------------------------------------------------------- */
@@ -249,6 +255,7 @@ struct wr_backend *wr_ns_backend_new(const struct wr_ns_config *cfg, struct wr_e
 	ns->runtime = runtime;
 	ns->runtime_name = strdup(name);
 	ns->loop = cfg->loop;
+	ns->keep = cfg->keep;
 	ns->unprivileged_ports = cfg->unprivileged_ports;
 	ns->unprivileged_icmp = cfg->unprivileged_icmp;
 	ns->cgroup_mode = cfg->cgroup_version == 1 || cfg->cgroup_version == 2 ? cfg->cgroup_version : 0;

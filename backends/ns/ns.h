@@ -34,15 +34,17 @@
  * A task or exec with "terminal": true runs on a pty the runtime makes and
  * hands over a console socket; the backend copies stdin FIFO → pty → stdout
  * FIFO on the hosting daemon's event loop (config's loop) and implements the
- * resize_pty and close_io ops (ns_tty.c).  The copies live in memory: a new
- * backend (a restarted daemon) has none, and the old master's closing hung
- * the terminals up. */
+ * resize_pty and close_io ops (ns_tty.c).  The copies live in memory; with
+ * config's keep, the fds of each terminal are also kept outside the daemon
+ * (warrend's front), and a new backend's recovery resumes the copies of
+ * live tasks and execs from them: a restart does not hang terminals up. */
 #ifndef WR_BACKEND_NS_H
 #define WR_BACKEND_NS_H
 
 #include "core/backend.h"
 
 struct ev_loop;
+struct wr_fdkeep;
 
 struct wr_ns_config {
 	const char *state_dir;    /* e.g. /run/warren/<id>/ns; created if missing */
@@ -62,6 +64,9 @@ struct wr_ns_config {
 				   * sets it (containerd's enable_unprivileged_ports) */
 	int unprivileged_icmp;    /* likewise net.ipv4.ping_group_range="0 2147483647"
 				   * (containerd's enable_unprivileged_icmp) */
+	const struct wr_fdkeep *keep; /* where terminals' fds outlive this process
+				   * (core/fdkeep.h); NULL: nowhere, a restart
+				   * hangs terminals up */
 };
 
 /* A backend named "ns".  Fails (NULL, err) when the runtime binary cannot be

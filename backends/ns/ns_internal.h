@@ -28,6 +28,7 @@ struct wr_ns {
 	char *holder;        /* the pid namespace holder binary (config's, or next to us) */
 	struct ev_loop *loop;        /* config's loop: terminals need it (ns_tty.c) */
 	struct wr_ns_tty *ttys;      /* the terminals being copied (ns_tty.c) */
+	const struct wr_fdkeep *keep; /* config's: terminals' fds kept across restarts */
 	int unprivileged_ports, unprivileged_icmp;   /* config's */
 };
 
@@ -192,6 +193,9 @@ void wr_ns_tty_release(struct wr_ns *ns, const struct wr_object *o);
 void wr_ns_tty_release_all(struct wr_ns *ns);
 /* Remove console socket directories a killed daemon left in the state dir. */
 void wr_ns_tty_sweep(struct wr_ns *ns);
+/* Recovery of a task or exec whose resources exist: resume the copy of its
+ * terminal from the fds ns->keep kept (nothing kept: nothing to do). */
+void wr_ns_tty_recover(struct wr_ns *ns, const struct wr_object *o);
 /* The backend ops resize_pty and close_io (see backend.h). */
 int wr_ns_tty_resize(struct wr_backend *b, struct wr_object *o, unsigned width, unsigned height,
 		     struct wr_error *err);

@@ -137,8 +137,9 @@ int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_obj
 			goto out;
 		}
 	}
-	/* already created (a rerun after a crash): just record it; a terminal
-	 * died with the daemon that held its master (ns_tty.c) */
+	/* already created (a rerun after a crash): just record it; its terminal,
+	 * if warrend's front kept it, was resumed when recovery observed the
+	 * task (wr_ns_tty_recover), else it died with the old core */
 	int have = wr_ns_runc_state(ns, o->id, status, sizeof status, &pid, err);
 	if (have < 0)
 		goto out;

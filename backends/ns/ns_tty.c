@@ -29,18 +29,30 @@
  *
  * Terminals live in the backend's memory, keyed by (kind, namespace, id),
  * until the object is deleted (task_delete, exec_delete, or the engine's
- * release) or the backend is destroyed.  A restart of the daemon's core
- * loses them: the master closes with the old core, which hangs up the
- * terminal (the process gets SIGHUP) and ends containerd's stdout copy; the
- * recovered objects have no terminal, and ResizePty/CloseIO on them succeed
- * doing nothing.  A known limit for now: the front does not keep masters
- * across core restarts. */
+ * release) or the backend is destroyed.
+ *
+ * Across a restart of the daemon's core (issue #4): closing the master
+ * would hang the terminal up (the process gets SIGHUP), and closing the
+ * FIFO ends would end containerd's copies (EOF on stdout, EPIPE on stdin).
+ * So with config's keep (core/fdkeep.h: warrend's front) each terminal's
+ * master, stdin and stdout are kept outside the core under the key
+ * "<kind>/<namespace>/<id>" from attach on; what the copy stops using is
+ * dropped there (stdin at its end, stdout when its reader left, all three
+ * when the copy is over or the object is released), while the backend's
+ * destroy drops nothing.  The next core's recovery (wr_ns_tty_recover, from
+ * observe) takes them back for each task and exec that still exists and
+ * resumes the copy, the stdio FIFOs reopened from the recorded paths when
+ * none was kept; the process's exit is judged against the start time in
+ * bstate, so an exit while no core ran drains the master and ends the copy
+ * as usual.  Data inside the dead core's buffers is lost; the process just
+ * blocks on a full terminal while no core copies. */
 #include "backends/ns/ns_internal.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <json-c/json.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,11 +66,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdkeep.h"
 #include "core/log.h"
 
 #define CONSOLE_TIMEOUT_MS 10000 /* the runtime has returned: the master is queued already */
 #define OUT_BUF 32768            /* master → stdout */
 #define IN_BUF 4096              /* stdin → master */
+
+enum { SLOT_MASTER, SLOT_STDIN, SLOT_STDOUT }; /* of a kept terminal */
+_Static_assert(SLOT_STDOUT < WR_FDKEEP_SLOTS, "fdkeep has a slot for each fd");
 
 struct wr_ns_tty {
 	struct wr_ns_tty *next;
@@ -70,6 +86,8 @@ struct wr_ns_tty {
 	int master_eof;             /* nothing more will come from the master */
 	int in_closing;             /* CloseIO: read what is queued in the FIFO, then close it */
 	int done;                   /* stdout closed: the copy is over */
+	const struct wr_fdkeep *keep; /* where its fds are kept (NULL: nowhere) */
+	char key[WR_FDKEEP_KEY_MAX + 1];
 	ev_io w_master_r, w_master_w, w_in, w_out, w_pid;
 	size_t olen, ilen;
 	char obuf[OUT_BUF];
@@ -81,6 +99,22 @@ static void close_fd(int *fd)
 	if (*fd >= 0)
 		close(*fd);
 	*fd = -1;
+}
+
+/* The copy no longer uses slot (WR_FDKEEP_ALL: anything): stop keeping it. */
+static void unkeep(struct wr_ns_tty *p, int slot)
+{
+	if (p->keep)
+		p->keep->drop(p->keep->ctx, p->key, slot);
+	if (slot == WR_FDKEEP_ALL)
+		p->keep = NULL;
+}
+
+/* "<kind>/<ns>/<id>": 0, or -1 when too long to keep */
+static int tty_key(char *key, const struct wr_object *o)
+{
+	int n = snprintf(key, WR_FDKEEP_KEY_MAX + 1, "%s/%s/%s", wr_kind_name(o->kind), o->ns, o->id);
+	return n > 0 && n <= WR_FDKEEP_KEY_MAX ? 0 : -1;
 }
 
 static int64_t now_ms(void)
@@ -271,6 +305,7 @@ static void finish(struct wr_ns_tty *p)
 	close_fd(&p->pidfd);
 	p->olen = p->ilen = 0;
 	p->done = 1;
+	unkeep(p, WR_FDKEEP_ALL);
 	wr_debug("ns: %s %s: terminal output ended", wr_kind_name(p->kind), p->id);
 }
 
@@ -295,6 +330,7 @@ static void flush_out(struct wr_ns_tty *p)
 				 wr_kind_name(p->kind), p->id, n < 0 ? strerror(errno) : "short write");
 			watch(p, &p->w_out, 0); /* libev: stop before the fd closes */
 			close_fd(&p->out);
+			unkeep(p, SLOT_STDOUT);
 		}
 	}
 	if (off) {
@@ -349,6 +385,8 @@ static void pump_out(struct wr_ns_tty *p)
 static void stop_in(struct wr_ns_tty *p)
 {
 	watch(p, &p->w_in, 0);
+	if (p->in >= 0)
+		unkeep(p, SLOT_STDIN);
 	close_fd(&p->in);
 }
 
@@ -469,11 +507,13 @@ void wr_ns_tty_release(struct wr_ns *ns, const struct wr_object *o)
 		return;
 	struct wr_ns_tty *p = *pp;
 	*pp = p->next;
+	unkeep(p, WR_FDKEEP_ALL); /* the object is gone: nothing to resume */
 	tty_free(p);
 }
 
 void wr_ns_tty_release_all(struct wr_ns *ns)
 {
+	/* the backend's end, not the objects': what is kept stays for the next */
 	while (ns->ttys) {
 		struct wr_ns_tty *p = ns->ttys;
 		ns->ttys = p->next;
@@ -481,22 +521,21 @@ void wr_ns_tty_release_all(struct wr_ns *ns)
 	}
 }
 
-int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_object *o,
-		     pid_t pid, struct wr_error *err)
+/* Copy between master, in and out (taken: closed on failure; in/out may be
+ * -1) for o until process pid exits — start: its start time as recorded
+ * (0: read it now; a different one means the pid was reused, so it
+ * exited) — replacing any terminal o had.  Keeps the fds with ns->keep. */
+static int tty_start(struct wr_ns *ns, const struct wr_object *o, int master, int in, int out,
+		     pid_t pid, uint64_t start, const char *what, struct wr_error *err)
 {
-	char what[320];
-	snprintf(what, sizeof what, "%s %s", wr_kind_name(o->kind), o->id);
-	if (!ns->loop)
-		return wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: a terminal needs the daemon's "
-				    "event loop (none configured)", what);
-	int master = recv_master(c, what, err);
-	if (master < 0)
-		return -1;
-	int fl = fcntl(master, F_GETFL);
-	if (fl < 0 || fcntl(master, F_SETFL, fl | O_NONBLOCK) < 0) {
-		int e = errno;
-		close(master);
-		return wr_error_errno(err, e, "ns: %s: the terminal's master", what);
+	int fds[3] = { master, in, out };
+	for (int i = 0; i < 3; i++) { /* kept copies share the flag; set it anyway */
+		int fl = fds[i] >= 0 ? fcntl(fds[i], F_GETFL) : 0;
+		if (fl < 0 || (fds[i] >= 0 && fcntl(fds[i], F_SETFL, fl | O_NONBLOCK) < 0)) {
+			wr_error_errno(err, errno, "ns: %s: the terminal's %s", what,
+				       i == 0 ? "master" : i == 1 ? "stdin" : "stdout");
+			goto fail;
+		}
 	}
 	struct wr_ns_tty *p = calloc(1, sizeof *p);
 	if (p) {
@@ -504,24 +543,25 @@ int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_
 		p->id = strdup(o->id);
 	}
 	if (!p || !p->nsname || !p->id) {
-		close(master);
 		if (p) {
 			free(p->nsname);
 			free(p->id);
 			free(p);
 		}
-		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
+		wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
+		goto fail;
 	}
 	p->loop = ns->loop;
 	p->kind = o->kind;
 	p->master = master;
-	p->in = c->in;
-	p->out = c->out;
-	c->in = c->out = -1;
+	p->in = in;
+	p->out = out;
 	/* the process's exit; a pid gone or reused already means it has exited */
-	uint64_t start = pid > 0 ? wr_ns_proc_start(pid, NULL) : 0;
+	uint64_t now = pid > 0 ? wr_ns_proc_start(pid, NULL) : 0;
+	if (!start)
+		start = now;
 	p->pidfd = -1;
-	if (!start) {
+	if (!start || now != start) {
 		p->exited = 1;
 	} else if ((p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0)) >= 0) { /* close-on-exec */
 		if (wr_ns_proc_start(pid, NULL) != start) { /* reaped and reused meanwhile */
@@ -540,6 +580,16 @@ int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_
 	}
 	p->next = ns->ttys;
 	ns->ttys = p;
+	if (ns->keep && tty_key(p->key, o) == 0) {
+		/* what is kept is these three fds, nothing of an earlier process */
+		p->keep = ns->keep;
+		p->keep->drop(p->keep->ctx, p->key, WR_FDKEEP_ALL);
+		p->keep->hold(p->keep->ctx, p->key, SLOT_MASTER, p->master);
+		if (p->in >= 0)
+			p->keep->hold(p->keep->ctx, p->key, SLOT_STDIN, p->in);
+		if (p->out >= 0)
+			p->keep->hold(p->keep->ctx, p->key, SLOT_STDOUT, p->out);
+	}
 
 	ev_io_init(&p->w_master_r, on_output, p->master, EV_READ);
 	ev_io_init(&p->w_master_w, on_input, p->master, EV_WRITE);
@@ -560,8 +610,81 @@ int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_
 	/* stdin only when readable: a FIFO no writer opened yet reads as EOF */
 	watch(p, &p->w_in, p->in >= 0);
 	pump_out(p);
+	return 0;
+fail:
+	close(master);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return -1;
+}
+
+int wr_ns_tty_attach(struct wr_ns *ns, struct wr_ns_console *c, const struct wr_object *o,
+		     pid_t pid, struct wr_error *err)
+{
+	char what[320];
+	snprintf(what, sizeof what, "%s %s", wr_kind_name(o->kind), o->id);
+	if (!ns->loop)
+		return wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: a terminal needs the daemon's "
+				    "event loop (none configured)", what);
+	int master = recv_master(c, what, err);
+	if (master < 0)
+		return -1;
+	int in = c->in, out = c->out;
+	c->in = c->out = -1;
+	if (tty_start(ns, o, master, in, out, pid, 0, what, err) < 0)
+		return -1;
 	wr_debug("ns: %s: terminal attached (pid %d)", what, (int)pid);
 	return 0;
+}
+
+/* A stdio FIFO of o's spec ("stdin"/"stdout"), reopened; -1 when none. */
+static int reopen_fifo(const struct wr_object *o, const char *which, int flags, const char *what)
+{
+	struct json_object *spec;
+	struct wr_error err;
+	if (wr_ns_parse_spec(o, &spec, &err) < 0)
+		return -1;
+	int fd = open_fifo(wr_ns_str(spec, which), flags, which, &err);
+	if (fd == -2) /* e.g. containerd's reader is gone: the copy goes on without */
+		wr_debug("ns: %s: terminal %s not resumed: %s", what, which, err.msg);
+	json_object_put(spec);
+	return fd < 0 ? -1 : fd;
+}
+
+void wr_ns_tty_recover(struct wr_ns *ns, const struct wr_object *o)
+{
+	char key[WR_FDKEEP_KEY_MAX + 1], what[320];
+	if (!ns->keep || o->kind == WR_KIND_SANDBOX || tty_key(key, o) < 0)
+		return;
+	const struct wr_fdkeep *k = ns->keep;
+	int master = k->take(k->ctx, key, SLOT_MASTER);
+	int in = k->take(k->ctx, key, SLOT_STDIN);
+	int out = k->take(k->ctx, key, SLOT_STDOUT);
+	if (master < 0 && in < 0 && out < 0)
+		return; /* no terminal, or none kept */
+	snprintf(what, sizeof what, "%s %s", wr_kind_name(o->kind), o->id);
+	if (master < 0 || !ns->loop || find(ns, o)) {
+		/* nothing to resume with, or recovery re-ran its create: a new one */
+		close_fd(&master);
+		close_fd(&in);
+		close_fd(&out);
+		if (!find(ns, o))
+			k->drop(k->ctx, key, WR_FDKEEP_ALL);
+		return;
+	}
+	if (in < 0)
+		in = reopen_fifo(o, "stdin", O_RDONLY, what);
+	if (out < 0)
+		out = reopen_fifo(o, "stdout", O_WRONLY, what);
+	struct wr_error err;
+	if (tty_start(ns, o, master, in, out, o->pid, wr_ns_recorded_start(o), what, &err) < 0) {
+		wr_warn("ns: %s: terminal not resumed: %s", what, err.msg);
+		k->drop(k->ctx, key, WR_FDKEEP_ALL);
+		return;
+	}
+	wr_info("ns: %s: terminal resumed (pid %d)", what, o->pid);
 }
 
 /* ---- ResizePty, CloseIO ----------------------------------------------------------- */

@@ -141,10 +141,12 @@ static int take_lock(const char *path)
 
 /* ---- core ----------------------------------------------------------------------- */
 
-/* Open the backends and the engine (recovering; exit_of/ctx may be NULL). */
+/* Open the backends and the engine (recovering; exit_of/ctx and keep, where
+ * terminals' fds outlive the core, may be NULL). */
 static struct wr_engine *open_engine(const struct options *opt, const struct wr_instance *in,
 				     struct wr_front *front, struct wr_backend **ns,
-				     int (*exit_of)(void *, int, int *, int64_t *), void *ctx)
+				     int (*exit_of)(void *, int, int *, int64_t *), void *ctx,
+				     const struct wr_fdkeep *keep)
 {
 	struct wr_error err;
 	char ns_state[sizeof in->state_dir + 8];
@@ -152,6 +154,7 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 	struct wr_ns_config nscfg = { .state_dir = ns_state, .runtime = opt->conf.runtime,
 				      .runtime_root = opt->conf.runtime_root,
 				      .loop = front ? ev_default_loop(0) : NULL /* run_core's: terminals */,
+				      .keep = keep,
 				      .unprivileged_ports = opt->conf.unprivileged_ports,
 				      .unprivileged_icmp = opt->conf.unprivileged_icmp };
 	if (wr_mkdir_p(in->root_dir, 0700, &err) < 0 || !(*ns = wr_ns_backend_new(&nscfg, &err))) {
@@ -207,7 +210,8 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 		return 1;
 	}
 	struct wr_backend *ns;
-	struct wr_engine *e = open_engine(opt, in, front, &ns, wr_core_link_exit_of, link);
+	struct wr_engine *e = open_engine(opt, in, front, &ns, wr_core_link_exit_of, link,
+					     wr_core_link_keep(link));
 	if (!e) {
 		wr_front_free(front);
 		wr_core_link_free(link);
@@ -242,7 +246,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 static int run_recover_only(const struct options *opt, const struct wr_instance *in)
 {
 	struct wr_backend *ns;
-	struct wr_engine *e = open_engine(opt, in, NULL, &ns, NULL, NULL);
+	struct wr_engine *e = open_engine(opt, in, NULL, &ns, NULL, NULL, NULL);
 	if (!e)
 		return 1;
 	wr_engine_close(e);

@@ -6,12 +6,18 @@
  * pod's), and submitted as Exit {exit_status, exited_at}; a pid no object
  * owns — runc, a process of a container that is gone — is simply
  * acknowledged.  The acknowledgement goes back only when that step is
- * durable, so a core killed in between gets the record again. */
+ * durable, so a core killed in between gets the record again.
+ *
+ * Terminals (control.h): the link is the backends' wr_fdkeep.  The HELD fds
+ * that follow EXITS_END wait in a list for recovery to take them
+ * (ns_tty.c re-attaches the copy of each live task's or exec's terminal);
+ * those nobody took are dropped, at the front too, when recovery is over. */
 #include "relay/core_link.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,6 +32,10 @@
 #include "relay/exits.h"
 
 #define OPEN_TIMEOUT_MS 30000
+#define HELD_MAX 65536   /* HELD messages a core accepts at its start */
+
+_Static_assert(WR_FDKEEP_KEY_MAX == WR_CTL_KEY_MAX && WR_FDKEEP_SLOTS == WR_CTL_SLOTS &&
+	       WR_FDKEEP_ALL == WR_CTL_SLOT_ALL, "fdkeep.h and control.h agree");
 
 struct pending_ack {             /* an Exit step not yet durable */
 	struct wr_core_link *link;
@@ -40,6 +50,13 @@ struct early {                   /* a message read while recovering, served afte
 	int fd;
 };
 
+struct handed {                  /* a HELD fd, until recovery takes it */
+	struct handed *next;
+	int slot;
+	int fd;
+	char key[];
+};
+
 struct wr_core_link {
 	struct ev_loop *loop;
 	int fd;
@@ -51,7 +68,28 @@ struct wr_core_link {
 	struct early *early, **early_tail;
 	int waited;                  /* exit_of waited once for a late record */
 	struct pending_ack *acks;
+	int terminals;               /* the front holds terminals' fds (WR_CTL_CAP_TERMINALS) */
+	struct handed *handed;       /* HELD fds not taken yet */
+	struct wr_fdkeep keep;
 };
+
+/* Send m (key, fd as for wr_ctl_send), waiting a little when the socket is
+ * full; -1 (logged) when it cannot go. */
+static int send_msg(struct wr_core_link *l, const struct wr_ctl_msg *m, const char *key, int fd,
+		    const char *what)
+{
+	struct wr_error err;
+	for (int tries = 0; tries < 10; tries++) {
+		if (wr_ctl_send(l->fd, m, key, fd, &err) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		struct pollfd p = { .fd = l->fd, .events = POLLOUT };
+		poll(&p, 1, 100);
+	}
+	wr_warn("core: cannot %s: %s", what, err.msg);
+	return -1;
+}
 
 static void send_ack(struct wr_core_link *l, int pid, int64_t time_ns)
 {
@@ -59,20 +97,111 @@ static void send_ack(struct wr_core_link *l, int pid, int64_t time_ns)
 	wr_ctl_init(&m, WR_CTL_ACK);
 	m.pid = pid;
 	m.time_ns = time_ns;
-	struct wr_error err;
-	for (int tries = 0; tries < 10; tries++) {
-		if (wr_ctl_send(l->fd, &m, -1, &err) == 0)
-			return;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			break;
-		struct pollfd p = { .fd = l->fd, .events = POLLOUT };
-		poll(&p, 1, 100);
+	char what[64];
+	snprintf(what, sizeof what, "acknowledge the exit of pid %d", pid);
+	send_msg(l, &m, NULL, -1, what);   /* else the front sends it again to the next core */
+}
+
+/* ---- terminals: the wr_fdkeep of the backends ---------------------------------- */
+
+static void keep_hold(void *ctx, const char *key, int slot, int fd)
+{
+	struct wr_core_link *l = ctx;
+	if (!l->terminals || fd < 0)
+		return;
+	struct wr_ctl_msg m;
+	wr_ctl_init(&m, WR_CTL_HOLD);
+	m.status = slot;
+	if (send_msg(l, &m, key, fd, "give a terminal to the front") == 0)
+		wr_debug("core: the front holds terminal %s slot %d", key, slot);
+}
+
+static void keep_drop(void *ctx, const char *key, int slot)
+{
+	struct wr_core_link *l = ctx;
+	if (!l->terminals)
+		return;
+	struct wr_ctl_msg m;
+	wr_ctl_init(&m, WR_CTL_DROP);
+	m.status = slot;
+	send_msg(l, &m, key, -1, "drop a terminal at the front");
+}
+
+static int keep_take(void *ctx, const char *key, int slot)
+{
+	struct wr_core_link *l = ctx;
+	for (struct handed **pp = &l->handed; *pp; pp = &(*pp)->next) {
+		struct handed *h = *pp;
+		if (h->slot != slot || strcmp(h->key, key) != 0)
+			continue;
+		int fd = h->fd;
+		*pp = h->next;
+		free(h);
+		return fd;
 	}
-	/* The front sends it again to the next core; harmless. */
-	wr_warn("core: cannot acknowledge the exit of pid %d: %s", pid, err.msg);
+	return -1;
+}
+
+const struct wr_fdkeep *wr_core_link_keep(struct wr_core_link *l)
+{
+	return l->terminals ? &l->keep : NULL;
+}
+
+/* Keep a HELD fd for recovery (the fd is ours either way). */
+static void add_handed(struct wr_core_link *l, const char *key, int slot, int fd)
+{
+	size_t klen = strlen(key);
+	struct handed *h = fd >= 0 ? malloc(sizeof *h + klen + 1) : NULL;
+	if (!h) {
+		if (fd >= 0)
+			close(fd);
+		wr_warn("core: terminal %s: %s", key, fd < 0 ? "handed without its fd" : "out of memory");
+		return;
+	}
+	h->slot = slot;
+	h->fd = fd;
+	memcpy(h->key, key, klen + 1);
+	h->next = l->handed;
+	l->handed = h;
+}
+
+/* Recovery is over: what it did not take belongs to no live terminal. */
+static void drop_untaken(struct wr_core_link *l)
+{
+	while (l->handed) {
+		struct handed *h = l->handed;
+		l->handed = h->next;
+		wr_info("core: terminal %s (slot %d) belongs to nothing live: dropped", h->key, h->slot);
+		close(h->fd);
+		keep_drop(l, h->key, h->slot);
+		free(h);
+	}
 }
 
 /* ---- start-up --------------------------------------------------------------- */
+
+/* Free what start would have consumed (the socket stays open). */
+static void free_pending(struct wr_core_link *l)
+{
+	while (l->early) {
+		struct early *e = l->early;
+		l->early = e->next;
+		if (e->fd >= 0)
+			close(e->fd);
+		free(e);
+	}
+	l->early_tail = &l->early;
+	while (l->handed) {
+		struct handed *h = l->handed;
+		l->handed = h->next;
+		close(h->fd);
+		free(h);
+	}
+	wr_exits_free(&l->initial);
+	wr_exits_free(&l->used);
+}
+
+static int read_late(struct wr_core_link *l, int ms);
 
 struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_error *err)
 {
@@ -87,8 +216,12 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 	}
 	l->loop = loop;
 	l->fd = fd;
+	l->keep = (struct wr_fdkeep){ .ctx = l, .hold = keep_hold, .drop = keep_drop,
+				      .take = keep_take };
+	l->early_tail = &l->early;
 	wr_exits_init(&l->initial);
 	wr_exits_init(&l->used);
+	int held = 0;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int pr = poll(&p, 1, OPEN_TIMEOUT_MS);
@@ -100,8 +233,9 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 			goto fail;
 		}
 		struct wr_ctl_msg m;
+		char key[WR_CTL_KEY_MAX + 1];
 		int got;
-		int n = wr_ctl_recv(fd, &m, &got, err);
+		int n = wr_ctl_recv(fd, &m, key, &got, err);
 		if (n < 0 && errno == EBADMSG)
 			goto fail;   /* a front of another build: refuse to guess */
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -111,8 +245,11 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 				wr_error_set(err, WR_UNAVAILABLE, "the front closed the control socket");
 			goto fail;
 		}
-		if (m.type == WR_CTL_EXITS_END)
+		if (m.type == WR_CTL_EXITS_END) {
+			l->terminals = (m.conn_id & WR_CTL_CAP_TERMINALS) != 0;
+			held = m.status > 0 && m.status <= HELD_MAX ? m.status : 0;
 			break;
+		}
 		if (m.type != WR_CTL_EXIT) {
 			if (got >= 0)
 				close(got);
@@ -125,12 +262,22 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 			goto fail;
 		}
 	}
-	l->early_tail = &l->early;
+	/* the terminals the front holds follow (an exit reaped meanwhile may
+	 * come between them) */
+	while (held > 0) {
+		int kind = read_late(l, OPEN_TIMEOUT_MS);
+		if (kind < 0) {
+			wr_error_set(err, WR_DEADLINE_EXCEEDED, "the front sent %d terminal(s) less "
+				     "than announced", held);
+			goto fail;
+		}
+		held -= kind == WR_CTL_HELD;
+	}
 	if (l->initial.n)
 		wr_info("core: %zu exit record(s) from the front", l->initial.n);
 	return l;
 fail:
-	wr_exits_free(&l->initial);
+	free_pending(l);
 	free(l);
 	return NULL;
 }
@@ -148,32 +295,37 @@ static int known_exit(struct wr_core_link *l, int pid, int *status, int64_t *exi
 }
 
 /* Read one more message that arrived after EXITS_END, waiting up to ms: an
- * EXIT joins the initial records, anything else waits for start.  0 when
- * nothing came. */
+ * EXIT joins the initial records, a HELD the terminals, anything else waits
+ * for start.  Its type, or -1 when nothing (valid) came. */
 static int read_late(struct wr_core_link *l, int ms)
 {
 	struct pollfd p = { .fd = l->fd, .events = POLLIN };
 	if (poll(&p, 1, ms) <= 0)
-		return 0;
+		return -1;
 	struct wr_ctl_msg m;
+	char key[WR_CTL_KEY_MAX + 1];
 	int fd;
 	struct wr_error err;
-	if (wr_ctl_recv(l->fd, &m, &fd, &err) <= 0)
-		return 0;   /* errors and EOF are met again by the loop */
+	if (wr_ctl_recv(l->fd, &m, key, &fd, &err) <= 0)
+		return -1;   /* errors and EOF are met again by the loop */
 	if (m.type == WR_CTL_EXIT)
-		return wr_exits_add(&l->initial, m.pid, m.status, m.time_ns) == 0;
+		return wr_exits_add(&l->initial, m.pid, m.status, m.time_ns) == 0 ? m.type : -1;
+	if (m.type == WR_CTL_HELD) {
+		add_handed(l, key, m.status, fd);
+		return m.type;
+	}
 	struct early *e = malloc(sizeof *e);
 	if (!e) {
 		if (fd >= 0)
 			close(fd);
-		return 0;
+		return -1;
 	}
 	e->next = NULL;
 	e->m = m;
 	e->fd = fd;
 	*l->early_tail = e;
 	l->early_tail = &e->next;
-	return 1;
+	return m.type;
 }
 
 int wr_core_link_exit_of(void *ctx, int pid, int *status, int64_t *exited_at)
@@ -183,7 +335,7 @@ int wr_core_link_exit_of(void *ctx, int pid, int *status, int64_t *exited_at)
 	 * front reaped it just now and its record is on its way (the front sends
 	 * an exit in the same step as it reaps it): read what came since. */
 	int found = known_exit(l, pid, status, exited_at);
-	while (!found && read_late(l, l->waited ? 0 : 100))
+	while (!found && read_late(l, l->waited ? 0 : 100) >= 0)
 		found = known_exit(l, pid, status, exited_at);
 	if (!found)
 		l->waited = 1;   /* gone before the front could reap it (no record): wait once only */
@@ -297,9 +449,10 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct wr_core_link *l = w->data;
 	for (int i = 0; i < 64; i++) {
 		struct wr_ctl_msg m;
+		char key[WR_CTL_KEY_MAX + 1];
 		int fd;
 		struct wr_error err;
-		int n = wr_ctl_recv(l->fd, &m, &fd, &err);
+		int n = wr_ctl_recv(l->fd, &m, key, &fd, &err);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		if (n < 0 && errno == EBADMSG) {
@@ -332,6 +485,7 @@ void wr_core_link_start(struct wr_core_link *l, struct wr_engine *e, struct wr_f
 	}
 	wr_exits_free(&l->initial);
 	wr_exits_free(&l->used);
+	drop_untaken(l);
 	/* then what came while recovering, in order */
 	while (l->early) {
 		struct early *e = l->early;
@@ -356,15 +510,7 @@ void wr_core_link_free(struct wr_core_link *l)
 		l->acks = p->next;
 		free(p);
 	}
-	while (l->early) {
-		struct early *e = l->early;
-		l->early = e->next;
-		if (e->fd >= 0)
-			close(e->fd);
-		free(e);
-	}
-	wr_exits_free(&l->initial);
-	wr_exits_free(&l->used);
+	free_pending(l);
 	close(l->fd);
 	free(l);
 }

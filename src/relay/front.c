@@ -37,7 +37,7 @@ static void ctl_flush(struct wr_relay *r)
 	while (r->ctl_head && r->ctl_fd >= 0) {
 		struct ctl_out *o = r->ctl_head;
 		struct wr_error err;
-		if (wr_ctl_send(r->ctl_fd, &o->m, o->fd, &err) < 0) {
+		if (wr_ctl_send(r->ctl_fd, &o->m, o->key[0] ? o->key : NULL, o->fd, &err) < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
 				ev_io_start(r->loop, &r->ctl_wio);
 				return;
@@ -56,10 +56,12 @@ static void ctl_flush(struct wr_relay *r)
 	ev_io_stop(r->loop, &r->ctl_wio);
 }
 
-/* Queue a message (with fd, which the queue then owns) for the core. */
-static int ctl_queue(struct wr_relay *r, const struct wr_ctl_msg *m, int fd)
+/* Queue a message (with key or NULL, and fd, which the queue then owns) for
+ * the core. */
+static int ctl_queue(struct wr_relay *r, const struct wr_ctl_msg *m, const char *key, int fd)
 {
-	struct ctl_out *o = malloc(sizeof *o);
+	size_t klen = key ? strlen(key) : 0;
+	struct ctl_out *o = malloc(sizeof *o + klen + 1);
 	if (!o) {
 		if (fd >= 0)
 			close(fd);
@@ -68,6 +70,7 @@ static int ctl_queue(struct wr_relay *r, const struct wr_ctl_msg *m, int fd)
 	o->next = NULL;
 	o->m = *m;
 	o->fd = fd;
+	memcpy(o->key, key ? key : "", klen + 1);
 	if (r->ctl_tail)
 		r->ctl_tail->next = o;
 	else
@@ -100,15 +103,15 @@ static void ctl_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ctl_flush(w->data);
 }
 
-static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* Read what the core sent, up to EAGAIN or its end. */
+static void ctl_read_all(struct wr_relay *r)
 {
-	(void)revents;
-	struct wr_relay *r = w->data;
-	for (;;) {
+	while (r->ctl_fd >= 0) {
 		struct wr_ctl_msg m;
+		char key[WR_CTL_KEY_MAX + 1];
 		int fd;
 		struct wr_error err;
-		int n = wr_ctl_recv(r->ctl_fd, &m, &fd, &err);
+		int n = wr_ctl_recv(r->ctl_fd, &m, key, &fd, &err);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
 		if (n < 0 && errno == EBADMSG) {
@@ -117,16 +120,34 @@ static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (n <= 0) {
 			/* The core is exiting; acting on it waits for its reaping. */
-			ev_io_stop(loop, &r->ctl_rio);
+			ev_io_stop(r->loop, &r->ctl_rio);
 			return;
 		}
 		if (m.type == WR_CTL_ACK) {
 			if (wr_exits_ack(&r->exits, m.pid, m.time_ns))
 				wr_debug("relay: exit of pid %d acknowledged", m.pid);
+		} else if (m.type == WR_CTL_HOLD && fd >= 0) {
+			if (wr_held_put(&r->held, key, m.status, fd) < 0)
+				wr_warn("relay: cannot hold terminal %s (%zu held): it hangs up at the "
+					"next core restart", key, r->held.n);
+			else
+				wr_debug("relay: holding terminal %s slot %d", key, m.status);
+		} else if (m.type == WR_CTL_DROP) {
+			if (wr_held_drop(&r->held, key, m.status))
+				wr_debug("relay: dropped terminal %s slot %d", key, m.status);
 		} else {
+			if (fd >= 0)
+				close(fd);
 			wr_warn("relay: unexpected control message %u from the core", m.type);
 		}
 	}
+}
+
+static void ctl_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	ctl_read_all(w->data);
 }
 
 /* ---- the core ---------------------------------------------------------------------- */
@@ -138,9 +159,26 @@ static void send_exit(struct wr_relay *r, const struct wr_exit_rec *x)
 	m.pid = x->pid;
 	m.status = x->status;
 	m.time_ns = x->time_ns;
-	if (ctl_queue(r, &m, -1) < 0)
+	if (ctl_queue(r, &m, NULL, -1) < 0)
 		wr_warn("relay: out of memory: exit of pid %d reaches the core at its next start",
 			x->pid);
+}
+
+/* Queue HELD (key, slot) with a copy of fd for the core: 1 queued, else 0. */
+static int give_held(struct wr_relay *r, const char *key, int slot, int fd)
+{
+	if (fd < 0)
+		return 0;
+	struct wr_ctl_msg m;
+	wr_ctl_init(&m, WR_CTL_HELD);
+	m.status = slot;
+	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0 || ctl_queue(r, &m, key, copy) < 0) {
+		wr_warn("relay: cannot hand terminal %s to the core: %s", key,
+			copy < 0 ? strerror(errno) : "out of memory");
+		return 0;
+	}
+	return 1;
 }
 
 void relay_give(struct wr_relay *r, struct relay_conn *c)
@@ -154,7 +192,7 @@ void relay_give(struct wr_relay *r, struct relay_conn *c)
 	wr_ctl_init(&m, WR_CTL_ADOPT);
 	m.conn_id = c->id;
 	snprintf(m.backend, sizeof m.backend, "%s", c->backend);
-	if (ctl_queue(r, &m, sv[1]) < 0) {
+	if (ctl_queue(r, &m, NULL, sv[1]) < 0) {
 		close(sv[0]);
 		relay_conn_close(c, "out of memory");
 		return;
@@ -240,18 +278,26 @@ static void spawn_core(struct wr_relay *r)
 	ev_io_set(&r->ctl_rio, sv[0], EV_READ);
 	ev_io_set(&r->ctl_wio, sv[0], EV_WRITE);
 	ev_io_start(r->loop, &r->ctl_rio);
-	wr_info("relay: core started: pid %d (%s), %zu exit record(s) pending, %s", pid,
-		r->cfg->core_path, r->exits.n, r->conns ? "handing over connections" : "no connections");
+	wr_info("relay: core started: pid %d (%s), %zu exit record(s) pending, %zu terminal(s) "
+		"held, %s", pid, r->cfg->core_path, r->exits.n, r->held.n,
+		r->conns ? "handing over connections" : "no connections");
 	/* Before it recovers, the core reads every exit it has not acknowledged. */
 	for (size_t i = 0; i < r->exits.n; i++)
 		send_exit(r, &r->exits.v[i]);
 	struct wr_ctl_msg end;
 	wr_ctl_init(&end, WR_CTL_EXITS_END);
-	if (ctl_queue(r, &end, -1) < 0) {
+	end.conn_id = WR_CTL_CAP_TERMINALS;
+	if (ctl_queue(r, &end, NULL, -1) < 0) {
 		wr_error_log("relay: out of memory starting the core; killing it");
 		kill(pid, SIGKILL);
 		return;
 	}
+	/* then a copy of every terminal fd held, for its recovery: EXITS_END
+	 * says how many follow */
+	struct ctl_out *end_out = r->ctl_tail;
+	for (size_t i = 0; i < r->held.n; i++)
+		for (int s = 0; s < WR_CTL_SLOTS; s++)
+			end_out->m.status += give_held(r, r->held.v[i].key, s, r->held.v[i].fd[s]);
 	for (struct relay_conn *c = r->conns, *next; c; c = next) {
 		next = c->next;
 		relay_give(r, c);
@@ -271,6 +317,7 @@ static void core_died(struct wr_relay *r, int status)
 		       "relay: core pid %d exited with status %d after %.1f s", r->core_pid, code, lived);
 	r->core_pid = 0;
 	ev_timer_stop(r->loop, &r->kill_timer);
+	ctl_read_all(r);   /* what it said last (a HOLD) is still to be read */
 	ctl_clear(r);
 	for (struct relay_conn *c = r->conns, *next; c; c = next) {
 		next = c->next;
@@ -499,6 +546,7 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	r->cfg = cfg;
 	r->ctl_fd = -1;
 	wr_exits_init(&r->exits);
+	wr_held_init(&r->held);
 	wr_heap_trim_init(&r->trim, r->loop, WR_HEAP_TRIM_DELAY);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		wr_warn("relay: cannot become a child subreaper: exit codes of containers will be lost");
@@ -539,6 +587,9 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	if (r->exits.n)
 		wr_warn("relay: %zu exit record(s) never reached a core", r->exits.n);
 	wr_exits_free(&r->exits);
+	if (r->held.n)
+		wr_info("relay: closing %zu held terminal fd(s)", wr_held_fds(&r->held));
+	wr_held_free(&r->held);
 	free(r);
 	return rc;
 }

@@ -19,6 +19,9 @@
  *     container whose runc exits is re-parented here; it reaps every child
  *     and keeps each exit until the core has journaled it (exits.h), sending
  *     the backlog to every new core before it recovers.
+ *   - holds the fds of the terminals the core copies (a pty master and its
+ *     stdio FIFO ends, held.h) as the core gives and drops them, and hands
+ *     them to every new core, so a terminal outlives a core restart.
  * It has no engine, no database and no backend: nothing in it should crash.
  *
  * Signals: SIGHUP restarts the core gracefully (SIGTERM, wait, spawn — the

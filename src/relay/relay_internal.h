@@ -13,6 +13,7 @@
 #include "relay/control.h"
 #include "relay/exits.h"
 #include "relay/front.h"
+#include "relay/held.h"
 #include "ttrpc/frame.h"
 #include "ttrpc/wqueue.h"
 
@@ -32,7 +33,8 @@ struct relay_listener {
 struct ctl_out {             /* a control message waiting for the socket */
 	struct ctl_out *next;
 	struct wr_ctl_msg m;
-	int fd;                  /* passed with it (ADOPT), owned until sent; else -1 */
+	int fd;                  /* passed with it (ADOPT, HELD), owned until sent; else -1 */
+	char key[];              /* HELD: its key; else "" */
 };
 
 struct relay_conn {
@@ -77,6 +79,7 @@ struct wr_relay {
 	ev_child child;
 	ev_signal sighup, sigterm, sigint;
 	struct wr_exits exits;
+	struct wr_held held;            /* terminals' fds kept for the core (held.h) */
 	struct wr_heap_trim trim;       /* after connections close */
 };
 

@@ -10,7 +10,13 @@
  *    durable; a pid no object owns is acknowledged at once;
  *  - the exit of a sandbox's own process (the ns backend's pid namespace
  *    holder) is the sandbox's Exit; a task with the same pid comes first;
- *  - the front closing the channel stops the core's loop. */
+ *  - the front closing the channel stops the core's loop;
+ *  - terminals: the HELD fds announced by EXITS_END (an exit may come
+ *    between them) are read before recovery and taken by key and slot;
+ *    the link's fdkeep sends HOLD (with the fd) and DROP; what recovery did
+ *    not take is closed and dropped at the front by start; a front without
+ *    the capability gets no HOLD; one that sends fewer HELD than it
+ *    announced fails the start. */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -39,7 +45,7 @@ static void send_exit(int fd, int pid, int status, int64_t at)
 	m.pid = pid;
 	m.status = status;
 	m.time_ns = at;
-	assert_int_equal(wr_ctl_send(fd, &m, -1, &err), 0);
+	assert_int_equal(wr_ctl_send(fd, &m, NULL, -1, &err), 0);
 }
 
 static void send_end(int fd)
@@ -47,7 +53,7 @@ static void send_end(int fd)
 	struct wr_ctl_msg m;
 	struct wr_error err;
 	wr_ctl_init(&m, WR_CTL_EXITS_END);
-	assert_int_equal(wr_ctl_send(fd, &m, -1, &err), 0);
+	assert_int_equal(wr_ctl_send(fd, &m, NULL, -1, &err), 0);
 }
 
 /* The next ACK the core sent, running its loop and engine meanwhile; 0 if
@@ -58,8 +64,9 @@ static int next_ack(struct ev_loop *loop, struct harness *h, int fd, struct wr_c
 		ev_run(loop, EVRUN_NOWAIT);
 		wr_engine_flush(h->engine);
 		int got;
+		char key[WR_CTL_KEY_MAX + 1];
 		struct wr_error err;
-		if (wr_ctl_recv(fd, out, &got, &err) == 1) {
+		if (wr_ctl_recv(fd, out, key, &got, &err) == 1) {
 			assert_int_equal(out->type, WR_CTL_ACK);
 			return 1;
 		}
@@ -220,6 +227,170 @@ static void test_no_end_from_the_front(void **state)
 	ev_loop_destroy(loop);
 }
 
+static void send_held(int fd, const char *key, int slot, int pass)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_HELD);
+	m.status = slot;
+	assert_int_equal(wr_ctl_send(fd, &m, key, pass, &err), 0);
+}
+
+/* The next message from the core (any type) within about a second. */
+static int next_msg(struct ev_loop *loop, int fd, struct wr_ctl_msg *out, char *key, int *got)
+{
+	for (int i = 0; i < 200; i++) {
+		ev_run(loop, EVRUN_NOWAIT);
+		struct wr_error err;
+		if (wr_ctl_recv(fd, out, key, got, &err) == 1)
+			return 1;
+		assert_int_equal(errno, EAGAIN);
+		usleep(5000);
+	}
+	return 0;
+}
+
+/* 1 when every write end of pipe read end rd is closed. */
+static int writers_gone(int rd)
+{
+	char c;
+	fcntl(rd, F_SETFL, O_NONBLOCK);
+	return read(rd, &c, 1) == 0;
+}
+
+static void test_terminals(void **state)
+{
+	struct harness *h = *state;
+	int sv[2], a[2], b[2], c[2], mine[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pipe(a), 0);
+	assert_int_equal(pipe(b), 0);
+	assert_int_equal(pipe(c), 0);
+	assert_int_equal(pipe(mine), 0);
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	m.status = 3;
+	m.conn_id = WR_CTL_CAP_TERMINALS;
+	assert_int_equal(wr_ctl_send(sv[0], &m, NULL, -1, &err), 0);
+	send_held(sv[0], "task/test/t1", 0, a[1]);
+	send_exit(sv[0], 99999, 3, 20);   /* reaped meanwhile: still a recovery record */
+	send_held(sv[0], "task/test/t1", 2, b[1]);
+	send_held(sv[0], "exec/test/t1/e1", 0, c[1]);
+	close(a[1]);
+	close(b[1]);
+	close(c[1]);
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	const struct wr_fdkeep *k = wr_core_link_keep(l);
+	assert_non_null(k);
+	int st;
+	int64_t at;
+	assert_int_equal(wr_core_link_exit_of(l, 99999, &st, &at), 1);
+	assert_int_equal(st, 3);
+
+	/* recovery takes what it resumes, by key and slot, once */
+	int fa = k->take(k->ctx, "task/test/t1", 0);
+	assert_true(fa >= 0);
+	assert_int_equal(k->take(k->ctx, "task/test/t1", 0), -1);
+	assert_int_equal(k->take(k->ctx, "task/test/t1", 1), -1);
+	assert_int_equal(k->take(k->ctx, "task/test/t2", 2), -1);
+	assert_int_equal(write(fa, "x", 1), 1);   /* the very pipe the front held */
+	char ch;
+	assert_int_equal(read(a[0], &ch, 1), 1);
+	assert_int_equal(ch, 'x');
+
+	/* hold and drop reach the front, the fd with HOLD */
+	assert_int_equal(fcntl(sv[0], F_SETFL, O_NONBLOCK), 0);
+	k->hold(k->ctx, "exec/test/t9/e", 1, mine[1]);
+	close(mine[1]);
+	k->drop(k->ctx, "exec/test/t9/e", WR_FDKEEP_ALL);
+	char key[WR_CTL_KEY_MAX + 1];
+	int got;
+	assert_true(next_msg(loop, sv[0], &m, key, &got));
+	assert_int_equal(m.type, WR_CTL_HOLD);
+	assert_int_equal(m.status, 1);
+	assert_string_equal(key, "exec/test/t9/e");
+	assert_true(got >= 0);
+	assert_false(writers_gone(mine[0]));
+	close(got);
+	assert_true(writers_gone(mine[0]));
+	assert_true(next_msg(loop, sv[0], &m, key, &got));
+	assert_int_equal(m.type, WR_CTL_DROP);
+	assert_int_equal(m.status, WR_FDKEEP_ALL);
+	assert_string_equal(key, "exec/test/t9/e");
+	assert_int_equal(got, -1);
+
+	/* start: the untaken ones are closed here and dropped at the front */
+	wr_core_link_start(l, h->engine, NULL);
+	int drops = 0, acks = 0;
+	while (next_msg(loop, sv[0], &m, key, &got)) {
+		assert_int_equal(got, -1);
+		if (m.type == WR_CTL_ACK) {
+			acks++;
+			continue;
+		}
+		assert_int_equal(m.type, WR_CTL_DROP);
+		drops++;
+		assert_true((strcmp(key, "task/test/t1") == 0 && m.status == 2) ||
+			    (strcmp(key, "exec/test/t1/e1") == 0 && m.status == 0));
+		if (drops + acks == 3)
+			break;
+	}
+	assert_int_equal(drops, 2);
+	assert_int_equal(acks, 1);
+	assert_true(writers_gone(b[0]));
+	assert_true(writers_gone(c[0]));
+	assert_false(writers_gone(a[0]));   /* taken: recovery's own now */
+	close(fa);
+	assert_true(writers_gone(a[0]));
+
+	close(sv[0]);
+	ev_run(loop, 0);
+	harness_shut(h);
+	wr_core_link_free(l);
+	ev_loop_destroy(loop);
+	close(a[0]);
+	close(b[0]);
+	close(c[0]);
+	close(mine[0]);
+}
+
+static void test_terminals_without_the_capability(void **state)
+{
+	(void)state;
+	int sv[2], p[2];
+	struct wr_error err;
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	/* an older front: no capability, nothing held; no HOLD goes to it */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	send_end(sv[0]);
+	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	assert_null(wr_core_link_keep(l));
+	wr_core_link_free(l);   /* closes sv[1] */
+	close(sv[0]);
+
+	/* a front announcing more HELD than it sends */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	assert_int_equal(pipe(p), 0);
+	struct wr_ctl_msg m;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	m.status = 2;
+	m.conn_id = WR_CTL_CAP_TERMINALS;
+	assert_int_equal(wr_ctl_send(sv[0], &m, NULL, -1, &err), 0);
+	send_held(sv[0], "task/test/t1", 0, p[1]);
+	close(p[1]);
+	close(sv[0]);
+	assert_null(wr_core_link_open(loop, sv[1], &err));
+	assert_non_null(strstr(err.msg, "less than announced"));
+	assert_true(writers_gone(p[0]));   /* what it had received is closed */
+	close(p[0]);
+	close(sv[1]);
+	ev_loop_destroy(loop);
+}
+
 int main(void)
 {
 	wr_log_init("test_relay_core_link", WR_LOG_ERROR);
@@ -229,6 +400,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sandbox_exit, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_no_end_from_the_front, harness_setup,
 						harness_teardown),
+		cmocka_unit_test_setup_teardown(test_terminals, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_terminals_without_the_capability,
+						harness_setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
