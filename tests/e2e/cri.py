@@ -209,6 +209,12 @@ class CRI:
             self.on_id(r.container_id)
         return r.container_id
 
+    def update_resources(self, cid, timeout=None, **resources):
+        """UpdateContainerResources with LinuxContainerResources(**resources)."""
+        self.rt.UpdateContainerResources(self.pb.UpdateContainerResourcesRequest(
+            container_id=cid, linux=self.pb.LinuxContainerResources(**resources)),
+            timeout=self._t(timeout))
+
     def start(self, cid, timeout=None):
         self.rt.StartContainer(self.pb.StartContainerRequest(container_id=cid),
                                timeout=self._t(timeout))

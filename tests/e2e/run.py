@@ -763,6 +763,65 @@ def pod_sysctls(t):
     check(not [p for p in cri.list_pods() if p.metadata.name == name], "pod %s is still listed", name)
 
 
+@case("update_pause")
+def update_pause(t):
+    """UpdateContainerResources changes the running container's cgroup
+    (memory limit, CPU quota) and CRI reports the new values; ctr's pause
+    freezes the task (PAUSED, the freezer says so, /tasks/paused) and resume
+    thaws it (RUNNING, /tasks/resumed)."""
+    cri, h = t.cri, t.h
+    pod, cfg = t.run_pod("update")
+
+    def limits(c, pb):
+        c.linux.resources.memory_limit_in_bytes = 64 * 1024 * 1024
+        c.linux.resources.cpu_period = 100000
+        c.linux.resources.cpu_quota = 50000
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"], tweak=limits)
+    cri.start(cid)
+    cri.update_resources(cid, memory_limit_in_bytes=96 * 1024 * 1024, cpu_period=100000,
+                         cpu_quota=20000)
+    v1 = os.path.isdir("/sys/fs/cgroup/memory")
+    mem = cgroup_file(t, cid, "memory", "memory.limit_in_bytes" if v1 else "memory.max")
+    check(int(mem) == 96 * 1024 * 1024, "memory limit after the update: %s", mem)
+    if v1:
+        quota = cgroup_file(t, cid, "cpu", "cpu.cfs_quota_us")
+        check(quota == "20000", "cpu quota after the update: %s", quota)
+    else:
+        check(cgroup_file(t, cid, "", "cpu.max") == "20000 100000", "cpu.max after the update")
+    res = cri.status(cid).resources.linux
+    check(res.memory_limit_in_bytes == 96 * 1024 * 1024 and res.cpu_quota == 20000,
+          "ContainerStatus resources after the update: %s", res)
+    check(cri.out(cid, ["echo", "alive"]) == "alive", "exec after the update")
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+    # Pause and resume through the Task API.
+    ev = t.events()
+    tid = t.ctr_id("frozen")
+    h.ctr("run", "-d", *t.ctr_args(tid), BUSYBOX, tid, "sleep", "1000")
+    wait_task_status(t, tid, "RUNNING")
+    h.ctr("tasks", "pause", tid)
+    wait_task_status(t, tid, "PAUSED")
+    state = cgroup_file(t, tid, "freezer", "freezer.state") if v1 else \
+        cgroup_file(t, tid, "", "cgroup.freeze")
+    check(state in ("FROZEN", "1"), "freezer after pause: %s", state)
+    h.ctr("tasks", "resume", tid)
+    wait_task_status(t, tid, "RUNNING")
+    state = cgroup_file(t, tid, "freezer", "freezer.state") if v1 else \
+        cgroup_file(t, tid, "", "cgroup.freeze")
+    check(state in ("THAWED", "0"), "freezer after resume: %s", state)
+    h.ctr("tasks", "kill", "-s", "KILL", tid)
+    wait_task_status(t, tid, "STOPPED")
+    h.ctr("tasks", "delete", tid)
+    h.ctr("containers", "delete", tid)
+    check(Events.wait(lambda: "/tasks/resumed" in ev.topics(tid), 5),
+          "events for %s: %s", tid, ev.topics(tid))
+    got = [x for x in ev.topics(tid) if x in ("/tasks/paused", "/tasks/resumed")]
+    check(got == ["/tasks/paused", "/tasks/resumed"], "pause events for %s: %s", tid, got)
+
+
 @case("exec_timeout")
 def exec_timeout(t):
     """ExecSync with a timeout ends the exec process and reports it; the
