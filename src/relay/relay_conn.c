@@ -37,14 +37,22 @@ static void push(struct wr_ttrpc_wq *q, uint8_t *buf, size_t len)
 		free(buf);
 }
 
+/* Write what the socket takes now; start the writer for the rest.  A write
+ * error is left to the writer's callback, which handles it (we may be
+ * inside a read callback that must not free c). */
+static void write_through(struct ev_loop *loop, struct wr_ttrpc_wq *q, int fd, ev_io *w)
+{
+	if (q->head && !ev_is_active(w) && wr_ttrpc_wq_flush(q, fd) != 1)
+		ev_io_start(loop, w);
+}
+
 /* Start the writers and apply the bounds after queues changed. */
 static void kick(struct relay_conn *c)
 {
 	struct ev_loop *loop = c->r->loop;
-	if (c->to_client.head && !ev_is_active(&c->c_wio))
-		ev_io_start(loop, &c->c_wio);
-	if (c->pfd >= 0 && !c->p_wdead && c->to_core.head && !ev_is_active(&c->p_wio))
-		ev_io_start(loop, &c->p_wio);
+	write_through(loop, &c->to_client, c->cfd, &c->c_wio);
+	if (c->pfd >= 0 && !c->p_wdead)
+		write_through(loop, &c->to_core, c->pfd, &c->p_wio);
 	/* containerd → core */
 	if (c->to_core.bytes > RELAY_HIGH && ev_is_active(&c->c_rio))
 		ev_io_stop(loop, &c->c_rio);

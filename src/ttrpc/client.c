@@ -283,7 +283,8 @@ int wr_ttrpc_client_call(struct wr_ttrpc_client *c, const char *service, const c
 	if (c->pending)
 		c->pending->prev = p;
 	c->pending = p;
-	if (!ev_is_active(&c->wio))
+	/* write through; an error is left to the watcher (lost() frees c) */
+	if (!ev_is_active(&c->wio) && wr_ttrpc_wq_flush(&c->wq, c->fd) != 1)
 		ev_io_start(c->loop, &c->wio);
 	return 0;
 }

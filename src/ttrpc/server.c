@@ -209,7 +209,10 @@ static void conn_queue(struct conn *c, uint8_t *buf, size_t len)
 		conn_log(c, "out of memory queueing a response; dropped");
 		return;
 	}
-	if (!ev_is_active(&c->wio))
+	/* Write through: most answers fit the socket at once, and arming the
+	 * write watcher for them cost two epoll_ctl and an epoll_wait each.  A
+	 * write error is left to the watcher, which closes c (we may not). */
+	if (!ev_is_active(&c->wio) && wr_ttrpc_wq_flush(&c->wq, c->fd) != 1)
 		ev_io_start(c->loop, &c->wio);
 	if (!c->read_paused && c->wq.bytes > WQ_HIGH) {
 		ev_io_stop(c->loop, &c->rio);
