@@ -12,7 +12,8 @@
  *   {"version":3,"address":"unix:///run/warren/<key>/ns.sock","protocol":"ttrpc"}
  *
  * `delete` (containerd's cleanup after a sandbox or dead shim) is idempotent,
- * prints a containerd.task.v2.DeleteResponse and never stops the daemon.
+ * prints a containerd.task.v2.DeleteResponse, never stops the daemon and
+ * starts it when it is not running (see do_delete).
  * Flags are containerd's: -namespace, -address, -publish-binary, -id,
  * -bundle, -debug (Go style: one or two dashes, "-x v" or "-x=v"). */
 #include <errno.h>
@@ -168,36 +169,56 @@ static int spawn_daemon(const struct wr_instance *in, const char *address)
 	return 0;
 }
 
-static int do_start(const struct args *a, const char *backend)
+/* The socket of this backend's warrend (sock); spawns warrend when nobody
+ * answers there and, with wait, waits until it does.  0, or -1 with the
+ * reason printed. */
+static int ensure_daemon(const struct args *a, const char *backend, char *sock, size_t size,
+			 int wait)
 {
 	struct wr_config conf;
 	struct wr_instance in;
 	struct wr_error err;
-	char sock[PATH_MAX];
 	if (wr_config_load(&conf, NULL, &err) < 0 ||
 	    wr_instance_init(&in, a->address, &conf, &err) < 0 ||
-	    wr_instance_socket(&in, backend, sock, sizeof sock, &err) < 0 ||
+	    wr_instance_socket(&in, backend, sock, size, &err) < 0 ||
 	    wr_mkdir_p(in.state_dir, 0711, &err) < 0)
 		return die("%s%s", err.msg, "");
-	if (!can_connect(sock)) {
-		if (spawn_daemon(&in, a->address) < 0)
-			return die("cannot fork warrend: %s%s", strerror(errno), "");
-		struct timespec tick = { 0, 2 * 1000 * 1000 };
-		int ok = 0;
-		for (int i = 0; i < 5000 && !(ok = can_connect(sock)); i++)
-			nanosleep(&tick, NULL);
-		if (!ok)
-			return die("warrend did not come up on %s (see %s)", sock, in.log_path);
+	if (can_connect(sock))
+		return 0;
+	if (spawn_daemon(&in, a->address) < 0)
+		return die("cannot fork warrend: %s%s", strerror(errno), "");
+	struct timespec tick = { 0, 2 * 1000 * 1000 };
+	for (int i = 0; wait && i < 5000; i++) {
+		if (can_connect(sock))
+			return 0;
+		nanosleep(&tick, NULL);
 	}
+	return wait ? die("warrend did not come up on %s (see %s)", sock, in.log_path) : 0;
+}
+
+static int do_start(const struct args *a, const char *backend)
+{
+	char sock[PATH_MAX];
+	if (ensure_daemon(a, backend, sock, sizeof sock, 1) < 0)
+		return 1;
 	printf("{\"version\":3,\"address\":\"unix://%s\",\"protocol\":\"ttrpc\"}", sock);
 	fflush(stdout);
 	return 0;
 }
 
-static int do_delete(void)
+static int do_delete(const struct args *a, const char *backend)
 {
-	/* Nothing to stop: warrend keeps serving other sandboxes.  The answer
+	/* Nothing to stop: warrend keeps serving other sandboxes.  But
+	 * containerd also runs delete for every sandbox of a warrend it lost
+	 * (its connection closed: the front died), and then forgets them while
+	 * their containers still run.  So warrend must run again: its recovery
+	 * and collector (src/front/collect.c) stop and remove what containerd
+	 * forgot, as the runc shim's delete does with `runc delete --force`.
+	 * Not waited for; a failure to start it is only reported.  The answer
 	 * says the (already gone) process was killed, as runc's shim does. */
+	char sock[PATH_MAX];
+	if (a->address)
+		ensure_daemon(a, backend, sock, sizeof sock, 0);
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
@@ -230,6 +251,6 @@ int main(int argc, char **argv)
 		return do_start(&a, backend);
 	}
 	if (strcmp(a.action, "delete") == 0)
-		return do_delete();
+		return do_delete(&a, backend);
 	return die("unknown action %s (start, delete)%s", a.action, "");
 }

@@ -1536,6 +1536,39 @@ def core_kill(t):
     cri.remove_pod(pod)
 
 
+@case("front_kill")
+def front_kill(t):
+    """warrend's front itself is SIGKILLed (the process that must never die,
+    DESIGN §1): containerd sees its shim connection close, runs `delete` for
+    the sandbox and forgets it, and CRI reports the container exited.  The
+    container's process must not outlive that: `delete` starts warrend
+    again, whose recovery and collector stop and remove what containerd
+    forgot, so after the kubelet-like cleanup nothing is left (processes,
+    mounts, namespace files, cgroups), and the next pod runs."""
+    cri = t.cri
+    since, pod, cfg, c1, front, core = core_case_setup(t, "frontkill")
+    os.kill(front, signal.SIGKILL)
+    check(Events.wait(lambda: cri.state(c1) == "CONTAINER_EXITED", 20),
+          "containerd still sees the container %s", cri.state(c1))
+    check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "pod %s", cri.pod_state(pod))
+    cri.stop(c1, grace=0)
+    cri.remove(c1)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+    # the restarted warrend's collector runs every 10 s
+    t.h.assert_no_leaks(deadline_s=40)
+    f2, c2 = warrend(t)
+    check(f2 and f2 != front, "no new warrend after the front died: %s", (f2, c2))
+    pod2, cfg2 = t.run_pod("afterkill")
+    cid = t.create(pod2, cfg2, "c", command=["sleep", "1000"])
+    cri.start(cid)
+    check(cri.out(cid, ["echo", "alive"]) == "alive", "exec in a pod after the front died")
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod2)
+    cri.remove_pod(pod2)
+
+
 @case("upgrade")
 def upgrade(t):
     cri = t.cri
