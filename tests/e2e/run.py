@@ -511,6 +511,19 @@ def cgroup_file(t, cid, controller, name):
     raise AssertionError("no cgroup file %s for %s" % (name, cid[:12]))
 
 
+def check_cgroup_limits(t, cid, memory, quota, period, when):
+    """The container's cgroup has this memory limit and CPU quota/period."""
+    v1 = os.path.isdir("/sys/fs/cgroup/memory")
+    mem = cgroup_file(t, cid, "memory", "memory.limit_in_bytes" if v1 else "memory.max")
+    check(int(mem) == memory, "memory limit %s: %s", when, mem)
+    if v1:
+        got = cgroup_file(t, cid, "cpu", "cpu.cfs_quota_us")
+        check(got == str(quota), "cpu quota %s: %s", when, got)
+    else:
+        got = cgroup_file(t, cid, "", "cpu.max")
+        check(got == "%d %d" % (quota, period), "cpu.max %s: %s", when, got)
+
+
 @case("host_network")
 def host_network(t):
     """network = NODE: the container is in the host's network namespace and
@@ -596,14 +609,7 @@ def mounts_and_limits(t):
     check(code != 0, "read-only bind mount is writable")
     cri.out(cid, ["sh", "-c", "echo written > /out/f"])
     check(read_file(os.path.join(rw_dir, "f")) == "written\n", "write through the rw mount")
-    v1 = os.path.isdir("/sys/fs/cgroup/memory")
-    mem = cgroup_file(t, cid, "memory", "memory.limit_in_bytes" if v1 else "memory.max")
-    check(int(mem) == 64 * 1024 * 1024, "memory limit %s", mem)
-    if v1:
-        quota = cgroup_file(t, cid, "cpu", "cpu.cfs_quota_us")
-        check(quota == "50000", "cpu quota %s", quota)
-    else:
-        check(cgroup_file(t, cid, "", "cpu.max") == "50000 100000", "cpu.max")
+    check_cgroup_limits(t, cid, 64 * 1024 * 1024, 50000, 100000, "at create")
     # CRI's ContainerStats come from the runtime's Stats: real, non-zero figures
     cri.out(cid, ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"])
     stats = cri.rt.ContainerStats(cri.pb.ContainerStatsRequest(container_id=cid), timeout=30).stats
@@ -780,14 +786,8 @@ def update_pause(t):
     cri.start(cid)
     cri.update_resources(cid, memory_limit_in_bytes=96 * 1024 * 1024, cpu_period=100000,
                          cpu_quota=20000)
+    check_cgroup_limits(t, cid, 96 * 1024 * 1024, 20000, 100000, "after the update")
     v1 = os.path.isdir("/sys/fs/cgroup/memory")
-    mem = cgroup_file(t, cid, "memory", "memory.limit_in_bytes" if v1 else "memory.max")
-    check(int(mem) == 96 * 1024 * 1024, "memory limit after the update: %s", mem)
-    if v1:
-        quota = cgroup_file(t, cid, "cpu", "cpu.cfs_quota_us")
-        check(quota == "20000", "cpu quota after the update: %s", quota)
-    else:
-        check(cgroup_file(t, cid, "", "cpu.max") == "20000 100000", "cpu.max after the update")
     res = cri.status(cid).resources.linux
     check(res.memory_limit_in_bytes == 96 * 1024 * 1024 and res.cpu_quota == 20000,
           "ContainerStatus resources after the update: %s", res)
