@@ -546,6 +546,29 @@ def host_network(t):
           "IPC should be the pod's, not the host's")
 
 
+@case("host_ipc_pid")
+def host_ipc_pid(t):
+    """ipc = NODE and pid = NODE: the container shares the host's IPC and PID
+    namespaces (it sees the host's processes and no /dev/shm of the pod's),
+    while network and UTS stay the pod's."""
+    cri = t.cri
+    pod, cfg = t.run_pod("hostipcpid", ipc="NODE", pid="NODE")
+    cid = t.create(pod, cfg, "c1", command=["sleep", "1000"], ipc="NODE", pid="NODE")
+    cri.start(cid)
+    for ns in ("ipc", "pid"):
+        check(cri.out(cid, ["readlink", "/proc/self/ns/" + ns]) == os.readlink("/proc/self/ns/" + ns),
+              "not in the host's %s namespace", ns)
+    check(cri.out(cid, ["readlink", "/proc/self/ns/net"]) != os.readlink("/proc/self/ns/net"),
+          "network should be the pod's, not the host's")
+    # the host's pid 1 is visible, and so is this test's own process
+    check(str(os.getpid()) in cri.out(cid, ["ls", "/proc"]).split(),
+          "the test's pid %d is not visible in a host-PID container", os.getpid())
+    cri.stop(cid, grace=0)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
 @case("security_context")
 def security_context(t):
     """run as user/group, read-only rootfs, no_new_privs, dropped and added
