@@ -1057,8 +1057,30 @@ def reclaim_stale():
         wait_until(lambda: [p for p in users if alive(p)], 5)
         c.cleanup_paths()
         done.append(base)
+    done += reclaim_orphan_daemons()
     if done and not [b for b in glob.glob(PREFIX + "*") if b not in done]:
         prune_shared_dirs()
+    return done
+
+
+def reclaim_orphan_daemons():
+    """warrends (front, then its core on its own) serving the containerd of
+    a run whose directory is gone: a run killed after its clean-up removed
+    the directory but before it stopped them.  Found by the run's unique
+    path on their command line, never by name alone."""
+    done = []
+    pat = re.compile(r"--containerd-address (%s[0-9a-f]{6})/" % re.escape(PREFIX))
+    for pid in proc_table():
+        if exe_name(pid) != "warrend":
+            continue
+        m = pat.search(proc_desc(pid))
+        if not m or os.path.exists(m.group(1)) or "--core" in proc_desc(pid):
+            continue
+        try:
+            os.kill(pid, signal.SIGKILL)   # its core stops once the control socket closes
+        except ProcessLookupError:
+            continue
+        done.append("warrend %d of %s" % (pid, m.group(1)))
     return done
 
 
