@@ -139,20 +139,16 @@ static int wait_in(int fd, int64_t deadline)
 
 /* ---- the console socket --------------------------------------------------------- */
 
-static int open_fifo(const char *path, int flags, const char *which, struct wr_error *err)
+/* A stdio FIFO of the process (stdio.c's opener; with wait as an exec's
+ * start needs it): its fd, -1 when it has none, -2 when it cannot be
+ * opened (err set). */
+static int open_fifo(const char *path, int flags, const char *which, int wait,
+		     struct wr_error *err)
 {
 	if (!path || !*path)
 		return -1;
-	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENXIO)
-			wr_error_set(err, WR_FAILED_PRECONDITION, "ns: %s fifo %s has no reader",
-				     which, path);
-		else
-			wr_error_errno(err, errno, "ns: cannot open %s %s", which, path);
-		return -2;
-	}
-	return fd;
+	int fd = wr_ns_fifo_open(path, flags, which, wait, err);
+	return fd < 0 ? -2 : fd;
 }
 
 int wr_ns_console_open(struct wr_ns *ns, struct wr_ns_console *c, const char *what,
@@ -188,8 +184,8 @@ int wr_ns_console_open(struct wr_ns *ns, struct wr_ns_console *c, const char *wh
 		wr_error_errno(err, errno, "ns: %s: console socket %s", what, c->path);
 		goto fail;
 	}
-	if ((c->in = open_fifo(in, O_RDONLY, "stdin", err)) == -2 ||
-	    (c->out = open_fifo(out, O_WRONLY, "stdout", err)) == -2)
+	if ((c->in = open_fifo(in, O_RDONLY, "stdin", 1, err)) == -2 ||
+	    (c->out = open_fifo(out, O_WRONLY, "stdout", 1, err)) == -2)
 		goto fail;
 	return 0;
 fail:
@@ -646,7 +642,7 @@ static int reopen_fifo(const struct wr_object *o, const char *which, int flags, 
 	struct wr_error err;
 	if (wr_ns_parse_spec(o, &spec, &err) < 0)
 		return -1;
-	int fd = open_fifo(wr_ns_str(spec, which), flags, which, &err);
+	int fd = open_fifo(wr_ns_str(spec, which), flags, which, 0, &err);
 	if (fd == -2) /* e.g. containerd's reader is gone: the copy goes on without */
 		wr_debug("ns: %s: terminal %s not resumed: %s", what, which, err.msg);
 	json_object_put(spec);

@@ -7,7 +7,8 @@
  * when an exec's Start arrives (CRI's ExecSync, on a busy node).  So the
  * write side is opened with O_NONBLOCK and, while that fails with ENXIO (no
  * reader yet), retried for up to READER_WAIT_MS; after that nobody reads: an
- * error, not a hang.  The fds are then made blocking, as the process
+ * error, not a hang (wr_ns_fifo_open, which a terminal's FIFOs go through
+ * too: ns_tty.c).  The fds are then made blocking, as the process
  * expects.  Our copies are closed once the runtime has handed them to the
  * process: when the process exits, the last writer is gone and containerd's
  * copy loop ends. */
@@ -20,16 +21,18 @@
 
 #define READER_WAIT_MS 2000
 
-/* open(2) of a FIFO's write side, waiting (1 ms, doubling up to 64 ms
- * between tries) up to READER_WAIT_MS for a reader while it fails with
- * ENXIO.  Other files and errors: one try. */
-static int open_waiting(const char *p, int flags)
+int wr_ns_fifo_open(const char *path, int flags, const char *which, int wait,
+		    struct wr_error *err)
 {
+	/* while the write side fails with ENXIO, tries again 1 ms later,
+	 * doubling up to 64 ms, for up to READER_WAIT_MS */
 	long waited = 0, step = 1;
 	for (;;) {
-		int fd = open(p, flags);
-		if (fd >= 0 || errno != ENXIO || waited >= READER_WAIT_MS)
+		int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		if (fd >= 0)
 			return fd;
+		if (errno != ENXIO || !wait || waited >= READER_WAIT_MS)
+			break;
 		struct timespec ts = { 0, step * 1000000L };
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
@@ -37,19 +40,19 @@ static int open_waiting(const char *p, int flags)
 		if (step < 64)
 			step *= 2;
 	}
+	if (errno == ENXIO)
+		return wr_error_set(err, WR_FAILED_PRECONDITION, "ns: %s fifo %s has no reader",
+				    which, path);
+	return wr_error_errno(err, errno, "ns: cannot open %s %s", which, path);
 }
 
 /* Open path with flags, make it blocking, move it to fd >= 3. */
 static int open_one(const char *path, int flags, const char *which, struct wr_error *err)
 {
 	const char *p = path && *path ? path : "/dev/null";
-	int fd = open_waiting(p, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENXIO)
-			return wr_error_set(err, WR_FAILED_PRECONDITION,
-					    "ns: %s fifo %s has no reader", which, p);
-		return wr_error_errno(err, errno, "ns: cannot open %s %s", which, p);
-	}
+	int fd = wr_ns_fifo_open(p, flags, which, 1, err);
+	if (fd < 0)
+		return -1;
 	int fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 		int e = errno;
