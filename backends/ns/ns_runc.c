@@ -27,21 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
+
 extern char **environ;
 
 #define RUNC_TIMEOUT_MS 120000
 #define RUNC_MAX_ARGS 32
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int remaining(int64_t deadline)
 {
-	int64_t r = deadline - now_ms();
+	int64_t r = deadline - wr_monotonic_ms();
 	return r < 0 ? 0 : (int)r;
 }
 
@@ -218,7 +213,7 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 			err->code = WR_FAILED_PRECONDITION;
 		goto out;
 	}
-	int64_t deadline = now_ms() + RUNC_TIMEOUT_MS;
+	int64_t deadline = wr_monotonic_ms() + RUNC_TIMEOUT_MS;
 	char *captured = NULL;
 	if (out) {
 		close(pipefd[1]);

@@ -66,6 +66,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/fdkeep.h"
 #include "core/log.h"
 
@@ -117,18 +118,11 @@ static int tty_key(char *key, const struct wr_object *o)
 	return n > 0 && n <= WR_FDKEEP_KEY_MAX ? 0 : -1;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* poll one fd for input until deadline: 1 ready, 0 timed out, -1 error */
 static int wait_in(int fd, int64_t deadline)
 {
 	for (;;) {
-		int64_t left = deadline - now_ms();
+		int64_t left = deadline - wr_monotonic_ms();
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int r = poll(&p, 1, left < 0 ? 0 : (int)left);
 		if (r < 0 && errno == EINTR)
@@ -212,7 +206,7 @@ void wr_ns_console_close(struct wr_ns_console *c)
 /* Accept the runtime's connection and take the fd it sent (the pty master). */
 static int recv_master(struct wr_ns_console *c, const char *what, struct wr_error *err)
 {
-	int64_t deadline = now_ms() + CONSOLE_TIMEOUT_MS;
+	int64_t deadline = wr_monotonic_ms() + CONSOLE_TIMEOUT_MS;
 	int r = wait_in(c->lfd, deadline);
 	if (r <= 0)
 		return r == 0 ? wr_error_set(err, WR_DEADLINE_EXCEEDED, "ns: %s: the runtime sent no "

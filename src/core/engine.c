@@ -24,13 +24,6 @@
 #include "core/engine_internal.h"
 #include "core/objtable.h"
 
-int64_t wr_now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 enum op_class { OP_REJECTED, OP_NOOP, OP_TRANSITION, OP_ACTION };
 
 /* Fields a batch may change, kept to undo a failed intent commit. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/clock.h"
 #include "core/engine.h"
 
 struct op;
@@ -21,7 +22,6 @@ struct wr_engine {
 	struct wr_recovery_report report;
 };
 
-int64_t wr_now_ns(void);
 int wr_engine_persist(struct wr_engine *e, struct wr_object *o, struct wr_error *err);
 int wr_engine_journal(struct wr_engine *e, struct wr_object *o, enum wr_phase phase, int from,
 		      int event, int action, int to, const struct wr_error *res,

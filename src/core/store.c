@@ -22,6 +22,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/lifecycle.h"
 
 /* How long a statement waits for a lock held by another connection (warrenctl
@@ -89,13 +90,6 @@ static const char *const phase_names[] = {
 	[WR_PHASE_TRANSITION] = "transition",
 };
 #define N_PHASES ((int)(sizeof phase_names / sizeof phase_names[0]))
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- errors ------------------------------------------------------------------ */
 
@@ -651,7 +645,7 @@ int wr_store_append(struct wr_store *s, struct wr_journal_row *row, struct wr_er
 	snprintf(what, sizeof what, "journaling %s of %s %s", phase_names[row->phase],
 		 wr_kind_name(row->kind), row->id ? row->id : "");
 	if (row->ts == 0)
-		row->ts = now_ns();
+		row->ts = wr_now_ns();
 	if (sqlite3_bind_int64(st, 1, row->ts) || bind_str(st, 2, wr_kind_name(row->kind)) ||
 	    bind_str(st, 3, row->ns) || bind_str(st, 4, row->id) ||
 	    bind_str(st, 5, phase_names[row->phase]) || bind_str(st, 6, row->from) ||

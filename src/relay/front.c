@@ -17,18 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 
 #define ACCEPT_RETRY 0.2      /* seconds to wait after EMFILE and friends */
 #define QUICK_DEATH 1.0       /* a core that dies sooner than this is backed off */
 #define BACKOFF_MAX 1.0
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 /* ---- control socket -------------------------------------------------------- */
 
@@ -378,7 +372,7 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 		core_died(r, w->rstatus);
 		return;
 	}
-	struct wr_exit_rec x = { w->rpid, code, now_ns() };
+	struct wr_exit_rec x = { w->rpid, code, wr_now_ns() };
 	wr_debug("relay: reaped pid %d, status %d", x.pid, x.status);
 	if (wr_exits_add(&r->exits, x.pid, x.status, x.time_ns) < 0) {
 		wr_error_log("relay: out of memory: exit status %d of pid %d is lost", x.status, x.pid);
