@@ -424,9 +424,9 @@ static int store_configure(struct wr_store *s, struct wr_error *err)
 	char mode[32];
 
 	/* WAL: a commit appends to the -wal file instead of rewriting pages
-	 * under a rollback journal, so a commit is one sequential write and
-	 * readers (warrenctl) do not block the engine.  The mode is persistent
-	 * in the file header. */
+	 * under a rollback journal, so a commit is one sequential write with
+	 * no fsync (see synchronous below).  The mode is persistent in the
+	 * file header. */
 	if (query_one(s, "PRAGMA journal_mode = WAL", NULL, mode, sizeof mode,
 		      "enabling WAL journaling", err))
 		return -1;
@@ -478,6 +478,15 @@ int wr_store_open(struct wr_store **out, const char *path, struct wr_error *err)
 		goto fail;
 	}
 	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	/* EXCLUSIVE locking: the core is the database's only user (warrenctl
+	 * asks the core, never the file), so the first write takes the lock
+	 * and keeps it until close.  A commit then does no fcntl lock calls
+	 * (six per commit otherwise) and, set before the WAL is first read,
+	 * the WAL index lives in the heap instead of a mapped -shm file.  A
+	 * second warrend on the same root waits BUSY_TIMEOUT_MS for the lock
+	 * and fails instead of interleaving its steps.  Touches no file. */
+	if (exec_sql(s, "PRAGMA locking_mode = EXCLUSIVE", "setting exclusive locking", err))
+		goto fail;
 	/* SQLite silently falls back to read-only when it may not write the
 	 * file; every engine step would then fail, so fail now instead. */
 	if (sqlite3_db_readonly(s->db, "main") == 1) {

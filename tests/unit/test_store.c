@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -1017,6 +1018,37 @@ static void test_reentrant_walk(void **state)
 	wr_store_close(s);
 }
 
+/* The core is the database's only user: after its first write it holds the
+ * file's lock until close, so another process cannot interleave steps (or
+ * even read a half-applied state), and the WAL index is not a mapped -shm
+ * file.  The lock goes with the connection. */
+static void test_exclusive_lock(void **state)
+{
+	struct fix *f = *state;
+	struct wr_store *s = open_ok(f->path);
+	struct wr_error err = { 0 };
+	assert_int_equal(wr_store_begin(s, &err), 0);
+	put_new(s, WR_KIND_TASK, "t", TASK_S_CREATED);
+	assert_int_equal(wr_store_commit(s, &err), 0);
+
+	char shm[200];
+	struct stat sb;
+	snprintf(shm, sizeof shm, "%s-shm", f->path);
+	assert_int_equal(stat(shm, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+
+	sqlite3 *other = NULL;
+	assert_int_equal(sqlite3_open_v2(f->path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	sqlite3_busy_timeout(other, 0);
+	assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM objects", NULL, NULL, NULL),
+			 SQLITE_BUSY);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_BUSY);
+	wr_store_close(s);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE; DELETE FROM objects; COMMIT",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1040,6 +1072,7 @@ int main(void)
 		T(test_unknown_state),
 		T(test_invalid_object),
 		T(test_reentrant_walk),
+		T(test_exclusive_lock),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
