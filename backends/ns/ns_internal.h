@@ -66,6 +66,12 @@ int wr_ns_valid_name(const char *s);
  * the page cache intact. */
 int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
 		     struct wr_error *err);
+/* Write a file that nothing reads until the step that makes it has been
+ * recorded: in place, without the temp file and rename.  A crash mid-write
+ * leaves a partial file only inside a step that recovery redoes from the
+ * start (a sandbox directory is removed and made again). */
+int wr_ns_write_fresh(const char *path, const char *data, size_t len, mode_t mode,
+		      struct wr_error *err);
 /* Read a whole file (NUL-terminated); -1 with errno. */
 int wr_ns_read_file(const char *path, char **out, size_t *len);
 /* Remove a directory tree without crossing into mounts; missing is fine. */

@@ -156,12 +156,15 @@ parent:
 	return 0;
 }
 
+/* The sandbox's files are written once, into the directory a (re)run of
+ * sandbox_create has just made: a crash before sandbox.json is complete
+ * leaves a partial sandbox that the rerun removes and makes again. */
 static int write_text(const char *dir, const char *name, const char *text, char *path,
 		      size_t n, struct wr_error *err)
 {
 	if (wr_ns_pathf(path, n, err, "%s/%s", dir, name))
 		return -1;
-	return wr_ns_write_file(path, text, strlen(text), 0644, err);
+	return wr_ns_write_fresh(path, text, strlen(text), 0644, err);
 }
 
 static int copy_host_file(const char *dir, const char *name, const char *host, char *path,

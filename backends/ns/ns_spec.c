@@ -14,9 +14,11 @@
  * or resolv.conf, which only the CRI caller adds (kubelet's managed
  * /etc/hosts with the pod IP and host aliases) and which wins, as in CRI.
  *
- * Idempotency: the first run saves the bundle's config.json as
- * config.json.orig; every run (and every rerun after a crash) reads the
- * .orig, so edits never apply twice.  wr_ns_spec_restore puts it back. */
+ * Idempotency: the first run keeps the bundle's config.json as
+ * config.json.orig (a hard link, so no copy: the rewrite replaces
+ * config.json by rename and the .orig keeps the original inode); every run
+ * (and every rerun after a crash) reads the .orig, so edits never apply
+ * twice.  wr_ns_spec_restore puts it back. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
@@ -190,23 +192,26 @@ int wr_ns_spec_rewrite(const char *bundle, struct json_object *sandbox, struct w
 	if (wr_ns_pathf(cfg, sizeof cfg, err, "%s/config.json", bundle) ||
 	    wr_ns_pathf(orig, sizeof orig, err, "%s/config.json.orig", bundle))
 		return -1;
-	struct stat st;
-	if (stat(cfg, &st) < 0)
-		return wr_error_errno(err, errno, "ns: bundle %s has no config.json", bundle);
-	mode_t mode = st.st_mode & 07777;
-	if (access(orig, F_OK) != 0) {
-		char *text = NULL;
+	/* EEXIST: an earlier run kept it (config.json may be rewritten by now) */
+	if (link(cfg, orig) < 0 && errno != EEXIST) {
+		if (errno == ENOENT)
+			return wr_error_errno(err, errno, "ns: bundle %s has no config.json", bundle);
+		/* a file system without hard links: keep a copy */
+		char *copy = NULL;
 		size_t len;
-		if (wr_ns_read_file(cfg, &text, &len) < 0)
+		struct stat cs;
+		if (stat(cfg, &cs) < 0 || wr_ns_read_file(cfg, &copy, &len) < 0)
 			return wr_error_errno(err, errno, "ns: cannot read %s", cfg);
-		int rc = wr_ns_write_file(orig, text, len, mode, err);
-		free(text);
+		int rc = wr_ns_write_file(orig, copy, len, cs.st_mode & 07777, err);
+		free(copy);
 		if (rc)
 			return -1;
 	}
+	struct stat st;
 	char *text = NULL;
-	if (wr_ns_read_file(orig, &text, NULL) < 0)
+	if (stat(orig, &st) < 0 || wr_ns_read_file(orig, &text, NULL) < 0)
 		return wr_error_errno(err, errno, "ns: cannot read %s", orig);
+	mode_t mode = st.st_mode & 07777;
 	struct json_object *spec = json_tokener_parse(text);
 	free(text);
 	if (!spec || !json_object_is_type(spec, json_type_object)) {

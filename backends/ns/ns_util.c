@@ -30,15 +30,14 @@ int wr_ns_valid_name(const char *s)
 	       strlen(s) < 256;
 }
 
-int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
+/* Create/truncate path, write all of data, set mode (open's mode is cut by
+ * the umask).  On failure the file is removed. */
+static int write_all(const char *path, const char *data, size_t len, mode_t mode,
 		     struct wr_error *err)
 {
-	char tmp[WR_NS_PATH];
-	if (wr_ns_pathf(tmp, sizeof tmp, err, "%s.tmp", path))
-		return -1;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
-		return wr_error_errno(err, errno, "ns: cannot create %s", tmp);
+		return wr_error_errno(err, errno, "ns: cannot create %s", path);
 	size_t off = 0;
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
@@ -47,23 +46,38 @@ int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode
 		if (w < 0) {
 			int e = errno;
 			close(fd);
-			unlink(tmp);
-			return wr_error_errno(err, e, "ns: cannot write %s", tmp);
+			unlink(path);
+			return wr_error_errno(err, e, "ns: cannot write %s", path);
 		}
 		off += (size_t)w;
 	}
 	if (fchmod(fd, mode) < 0 || close(fd) < 0) {
 		int e = errno;
 		close(fd);
-		unlink(tmp);
-		return wr_error_errno(err, e, "ns: cannot write %s", tmp);
+		unlink(path);
+		return wr_error_errno(err, e, "ns: cannot write %s", path);
 	}
+	return 0;
+}
+
+int wr_ns_write_file(const char *path, const char *data, size_t len, mode_t mode,
+		     struct wr_error *err)
+{
+	char tmp[WR_NS_PATH];
+	if (wr_ns_pathf(tmp, sizeof tmp, err, "%s.tmp", path) || write_all(tmp, data, len, mode, err))
+		return -1;
 	if (rename(tmp, path) < 0) {
 		int e = errno;
 		unlink(tmp);
 		return wr_error_errno(err, e, "ns: cannot rename %s", tmp);
 	}
 	return 0;
+}
+
+int wr_ns_write_fresh(const char *path, const char *data, size_t len, mode_t mode,
+		      struct wr_error *err)
+{
+	return write_all(path, data, len, mode, err);
 }
 
 int wr_ns_read_file(const char *path, char **out, size_t *len)
