@@ -439,9 +439,13 @@ def wait_until(fn, deadline_s, interval=0.1):
 
 
 class Containerd:
-    def __init__(self, shim=None, verbose=False, portmap=True):
+    def __init__(self, shim=None, verbose=False, portmap=True, run_tmpfs=False):
         """portmap=False: a conflist of bridge alone (the benchmark's, so that
-        pod start and teardown times stay comparable with earlier runs)."""
+        pod start and teardown times stay comparable with earlier runs).
+        run_tmpfs=True: the runtime state dirs (containerd's state, runc's
+        root, WARREN_STATE_DIR) on a private tmpfs, as /run is on a real
+        node; the default keeps them in the private dir on whatever file
+        system holds /tmp."""
         self.env = load_deps_env()
         self.verbose = verbose
         self.portmap = portmap
@@ -465,16 +469,19 @@ class Containerd:
         self.sock = os.path.join(b, "containerd.sock")
         self.ttrpc_sock = os.path.join(b, "containerd.sock.ttrpc")
         self.root = os.path.join(b, "root")
-        self.state = os.path.join(b, "state")
+        # what a node keeps under /run: on a tmpfs when run_tmpfs
+        self.run_dir = os.path.join(b, "run") if run_tmpfs else None
+        rb = self.run_dir or b
+        self.state = os.path.join(rb, "state")
         self.config = os.path.join(b, "config.toml")
         self.log_path = os.path.join(b, "containerd.log")
         self.pidfile = os.path.join(b, "containerd.pid")
-        self.runc_root = os.path.join(b, "runc")
+        self.runc_root = os.path.join(rb, "runc")
         self.logs_dir = os.path.join(b, "pod-logs")
         self.cni_bin = os.path.join(b, "cni", "bin")
         self.cni_conf = os.path.join(b, "cni", "conf")
         self.cni_ipam = os.path.join(b, "cni", "ipam")
-        self.warren_state = os.path.join(b, "warren", "state")
+        self.warren_state = os.path.join(rb, "warren", "state")
         self.warren_root = os.path.join(b, "warren", "root")
         self.netns_dir = os.path.join(self.state, "io.containerd.grpc.v1.cri", "netns")
         self.keeper = None
@@ -488,6 +495,9 @@ class Containerd:
 
     # ---- setup ----------------------------------------------------------------
     def _write_files(self):
+        if self.run_dir:
+            os.makedirs(self.run_dir, 0o711, exist_ok=True)
+            run(["mount", "-t", "tmpfs", "-o", "mode=0711,nosuid,nodev", "tmpfs", self.run_dir])
         for d in (self.bin_dir, self.root, self.state, self.runc_root, self.logs_dir,
                   self.cni_bin, self.cni_conf, self.cni_ipam, self.warren_state,
                   self.warren_root, os.path.join(self.base, "tmp"), os.path.join(self.base, "opt")):
@@ -833,6 +843,8 @@ class Containerd:
                 continue
             found.append("process " + proc_desc(pid))
         for m in mounts_under(self.base + "/"):
+            if m == self.run_dir:
+                continue  # the run dir's own tmpfs
             rel = os.path.relpath(m, self.warren_state)
             if resident and not rel.startswith("..") and rel.count("/") < RESIDENT_MOUNT_DEPTH:
                 continue  # the daemon's own, e.g. <key>/ns/sandboxes bound onto itself
@@ -1046,7 +1058,8 @@ def reclaim_stale():
             c.nat_before = None  # unknown: portmap's shared chains are left alone
         c.sock, c.log_path = os.path.join(base, "containerd.sock"), os.path.join(base, "containerd.log")
         for d in ("state/io.containerd.grpc.v1.cri/sandboxes", "root/io.containerd.grpc.v1.cri/sandboxes",
-                  "root/io.containerd.grpc.v1.cri/containers", "state/io.containerd.runtime.v2.task/*"):
+                  "root/io.containerd.grpc.v1.cri/containers", "state/io.containerd.runtime.v2.task/*",
+                  "run/state/io.containerd.grpc.v1.cri/sandboxes", "run/state/io.containerd.runtime.v2.task/*"):
             for p in glob.glob(os.path.join(base, d, "*")):
                 c.known_ids.add(os.path.basename(p))
         for p in users:
