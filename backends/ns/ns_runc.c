@@ -6,7 +6,9 @@
  * the daemon's process group never reaches containers).  We wait for exactly
  * that pid — never waitpid(-1): the hosting daemon is a child subreaper that
  * reaps the container processes the runtime leaves behind.  A stuck runtime
- * is killed after RUNC_TIMEOUT_MS.
+ * is killed after RUNC_TIMEOUT_MS.  The time from the spawned runtime's
+ * exec to its reap is the daemon's wait for the runtime (core/stats.h:
+ * warrenctl stats).
  *
  * The runtime's error message is read back from its JSON log (the last
  * "error" entry), which the log file holds for this one call: it is
@@ -28,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/stats.h"
 
 extern char **environ;
 
@@ -206,6 +209,9 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETSID);
 	int e = posix_spawn(&pid, ns->runtime, &fa, &at, (char *const *)argv, environ);
+	/* posix_spawn (clone and exec, the parent waits for the exec) is
+	 * counted as the daemon's own time, the rest as the runtime's */
+	int64_t spawned = wr_monotonic_ns();
 	if (e) {
 		pid = -1;
 		wr_error_errno(err, e, "ns: %s: cannot run %s (%s)", what, rt, ns->runtime);
@@ -221,7 +227,9 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 		captured = slurp(pipefd[0], deadline);
 	}
 	int status = 0;
-	if (wait_pid(pid, deadline, &status) < 0) {
+	int waited = wait_pid(pid, deadline, &status);
+	wr_stats_runtime_wait(spawned);
+	if (waited < 0) {
 		free(captured);
 		if (errno == ETIMEDOUT)
 			wr_error_set(err, WR_DEADLINE_EXCEEDED, "ns: %s: %s %s took more than %d s; "

@@ -6,11 +6,17 @@
  *   warrenctl [--containerd-address SOCK] inspect [-n NAMESPACE] ID
  *        one sandbox, task or exec: its state, what containerd asked for,
  *        what the backend holds, and its journal history
+ *   warrenctl [--containerd-address SOCK] stats
+ *        warrend core's own timing counters since it started (core/stats.h),
+ *        one "key value" line each, times in ms: wall, busy (not blocked in
+ *        its event loop), idle, runtime_wait (blocked on runc), own = busy −
+ *        runtime_wait; then a row per method served: calls, total (arrival
+ *        to reply), runtime, idle, own = total − runtime − idle
  *   warrenctl lifecycle [sandbox|task|exec]
  *        legal transitions from each state, read from the compiled charts
  *   warrenctl --version
  *
- * ps and inspect ask warrend (warren.control.v1.Control) on the socket of the
+ * ps, inspect and stats ask warrend (warren.control.v1.Control) on the socket of the
  * warrend that serves containerd at SOCK (default /run/containerd/
  * containerd.sock; paths as in front/instance.h, so WARREN_STATE_DIR and
  * warren.conf apply).  When no warrend answers there, they say so. */
@@ -139,6 +145,21 @@ static int call(const char *address, const char *method, const ProtobufCMessage 
 	return rc;
 }
 
+/* Call Control.method with m and decode the answer as desc; NULL (said on
+ * stderr) when that fails. */
+static ProtobufCMessage *ask(const char *address, const char *method, const ProtobufCMessage *m,
+			     const ProtobufCMessageDescriptor *desc)
+{
+	struct answer a = { 0 };
+	if (call(address, method, m, &a) < 0)
+		return NULL;
+	ProtobufCMessage *r = protobuf_c_message_unpack(desc, NULL, a.len, a.data);
+	free(a.data);
+	if (!r)
+		fprintf(stderr, "warrenctl: undecodable answer from warrend\n");
+	return r;
+}
+
 /* ---- ps ------------------------------------------------------------------------------- */
 
 static void age(int64_t created_ns, char *out, size_t size)
@@ -173,15 +194,10 @@ static int ps(const char *address, const char *ns)
 {
 	C(ListRequest) req = WARREN__CONTROL__V1__LIST_REQUEST__INIT;
 	req.namespace_ = (char *)(ns ? ns : "");
-	struct answer a = { 0 };
-	if (call(address, "List", &req.base, &a) < 0)
+	C(ListResponse) *r = (C(ListResponse) *)ask(address, "List", &req.base,
+						    &warren__control__v1__list_response__descriptor);
+	if (!r)
 		return 1;
-	C(ListResponse) *r = warren__control__v1__list_response__unpack(NULL, a.len, a.data);
-	free(a.data);
-	if (!r) {
-		fprintf(stderr, "warrenctl: undecodable answer from warrend\n");
-		return 1;
-	}
 	printf("%-34s %-8s %-8s %-9s %-6s %-8s %s\n", "ID", "KIND", "BACKEND", "STATE", "AGE", "PID",
 	       "NAMESPACE");
 	/* sandboxes, each followed by its tasks and their execs; then standalone tasks */
@@ -251,15 +267,13 @@ static int inspect(const char *address, const char *ns, const char *id)
 	C(InspectRequest) req = WARREN__CONTROL__V1__INSPECT_REQUEST__INIT;
 	req.namespace_ = (char *)(ns ? ns : "");
 	req.id = (char *)id;
-	struct answer a = { 0 };
-	if (call(address, "Inspect", &req.base, &a) < 0)
+	C(InspectResponse) *r = (C(InspectResponse) *)ask(
+		address, "Inspect", &req.base, &warren__control__v1__inspect_response__descriptor);
+	if (!r)
 		return 1;
-	C(InspectResponse) *r = warren__control__v1__inspect_response__unpack(NULL, a.len, a.data);
-	free(a.data);
-	if (!r || !r->object) {
-		fprintf(stderr, "warrenctl: undecodable answer from warrend\n");
-		if (r)
-			warren__control__v1__inspect_response__free_unpacked(r, NULL);
+	if (!r->object) {
+		fprintf(stderr, "warrenctl: warrend's answer names no object\n");
+		warren__control__v1__inspect_response__free_unpacked(r, NULL);
 		return 1;
 	}
 	const C(Object) *o = r->object;
@@ -294,10 +308,64 @@ static int inspect(const char *address, const char *ns, const char *id)
 	return 0;
 }
 
+/* ---- stats -------------------------------------------------------------------------------- */
+
+static double msec(int64_t ns)
+{
+	return (double)ns / 1e6;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	const C(MethodStats) *x = *(const C(MethodStats) *const *)a;
+	const C(MethodStats) *y = *(const C(MethodStats) *const *)b;
+	int c = strcmp(x->service, y->service);
+	return c ? c : strcmp(x->method, y->method);
+}
+
+static int stats(const char *address)
+{
+	C(StatsRequest) req = WARREN__CONTROL__V1__STATS_REQUEST__INIT;
+	C(StatsResponse) *r = (C(StatsResponse) *)ask(address, "Stats", &req.base,
+						      &warren__control__v1__stats_response__descriptor);
+	if (!r)
+		return 1;
+	int64_t busy = r->wall_ns - r->idle_ns;
+	printf("%-16s %u\n", "pid", r->pid);
+	printf("%-16s %.3f\n", "wall_ms", msec(r->wall_ns));
+	printf("%-16s %.3f\n", "busy_ms", msec(busy));
+	printf("%-16s %.3f\n", "idle_ms", msec(r->idle_ns));
+	printf("%-16s %.3f\n", "runtime_wait_ms", msec(r->runtime_wait_ns));
+	printf("%-16s %llu\n", "runtime_calls", (unsigned long long)r->runtime_calls);
+	printf("%-16s %.3f\n", "own_ms", msec(busy - r->runtime_wait_ns));
+	printf("%-16s %.3f\n", "cpu_ms", msec(r->cpu_ns));
+	printf("%-16s %llu\n", "loop_iterations", (unsigned long long)r->iterations);
+	printf("%-16s %llu\n", "uncounted_calls", (unsigned long long)r->uncounted_calls);
+	qsort(r->methods, r->n_methods, sizeof *r->methods, by_name);
+	int width = 6;
+	for (size_t i = 0; i < r->n_methods; i++) {
+		int n = (int)(strlen(r->methods[i]->service) + 1 + strlen(r->methods[i]->method));
+		width = n > width ? n : width;
+	}
+	printf("\n%-*s %8s %12s %12s %12s %12s\n", width, "method", "calls", "total_ms", "runtime_ms",
+	       "idle_ms", "own_ms");
+	for (size_t i = 0; i < r->n_methods; i++) {
+		const C(MethodStats) *m = r->methods[i];
+		char name[128];
+		snprintf(name, sizeof name, "%s/%s", m->service, m->method);
+		printf("%-*s %8llu %12.3f %12.3f %12.3f %12.3f\n", width, name, (unsigned long long)m->calls,
+		       msec(m->total_ns), msec(m->runtime_ns), msec(m->idle_ns),
+		       msec(m->total_ns - m->runtime_ns - m->idle_ns));
+	}
+	warren__control__v1__stats_response__free_unpacked(r, NULL);
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: warrenctl [--containerd-address SOCK] ps [-n NAMESPACE]\n"
 			"       warrenctl [--containerd-address SOCK] inspect [-n NAMESPACE] ID\n"
+			"       warrenctl [--containerd-address SOCK] stats\n"
 			"       warrenctl lifecycle [sandbox|task|exec]\n"
 			"       warrenctl --version\n");
 	return 2;
@@ -337,6 +405,8 @@ int main(int argc, char **argv)
 		return optind == sub_argc ? ps(address, ns) : usage();
 	if (strcmp(cmd, "inspect") == 0)
 		return optind + 1 == sub_argc ? inspect(address, ns, sub_argv[optind]) : usage();
+	if (strcmp(cmd, "stats") == 0)
+		return optind == sub_argc && !ns ? stats(address) : usage();
 	fprintf(stderr, "warrenctl: unknown command '%s'\n", cmd);
 	return usage();
 }

@@ -11,7 +11,8 @@
  *          its journal (recovering every live object with those records),
  *          loads the backends, serves containerd's Sandbox and Task services
  *          on the connections the front hands over, and flushes the engine's
- *          queue once per loop iteration (group commit).
+ *          queue once per loop iteration (group commit).  It times itself
+ *          from its start (core/stats.h; warrenctl stats).
  *
  * containerd-shim-warren-v2 `start` spawns the front on demand; a second
  * front for the same containerd exits at once (the state directory's lock is
@@ -42,6 +43,7 @@
 #include "core/engine.h"
 #include "core/fsutil.h"
 #include "core/log.h"
+#include "core/stats.h"
 #include "front/config.h"
 #include "front/front.h"
 #include "front/instance.h"
@@ -192,6 +194,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 {
 	struct wr_error err;
 	struct ev_loop *loop = ev_default_loop(0);
+	wr_stats_start(loop);
 	signal(SIGHUP, SIG_IGN);   /* SIGHUP is for the front */
 	struct wr_core_link *link = wr_core_link_open(loop, opt->control_fd, &err);
 	if (!link) {
@@ -239,6 +242,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 	wr_engine_close(e);
 	wr_core_link_free(link);
 	ns->ops->destroy(ns);
+	wr_stats_stop();
 	ev_loop_destroy(loop);
 	return 0;
 }

@@ -2,14 +2,18 @@
  *
  * List answers every live object from the engine's memory (state names from
  * the compiled charts); Inspect adds the object's journal history from the
- * store, oldest first.  Read-only: nothing here submits an event.  Served on
+ * store, oldest first.  Stats answers the core's own timing counters
+ * (core/stats.h).  Read-only: nothing here submits an event.  Served on
  * every backend socket, so warrenctl needs nothing but the socket path. */
 #include "front/front_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/lifecycle.h"
+#include "core/stats.h"
 #include "core/store.h"
 #include "warren/control/v1/control.pb-c.h"
 
@@ -202,11 +206,57 @@ static void inspect(struct wr_ttrpc_call *call, void *ctx)
 	warren__control__v1__inspect_request__free_unpacked(req, NULL);
 }
 
+static void stats(struct wr_ttrpc_call *call, void *ctx)
+{
+	(void)ctx;
+	C(StatsRequest) *req = (C(StatsRequest) *)wr_front_decode(
+		call, &warren__control__v1__stats_request__descriptor);
+	if (!req)
+		return;
+	warren__control__v1__stats_request__free_unpacked(req, NULL);
+	struct wr_stats s;
+	wr_stats_read(&s);
+	struct timespec cpu = { 0 };
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+	C(MethodStats) m[WR_STATS_METHODS], *ptrs[WR_STATS_METHODS];
+	size_t n = 0;
+	for (int i = 0; i < s.n_methods; i++) {
+		const struct wr_stats_method *x = &s.methods[i];
+		if (!x->calls)
+			continue;
+		warren__control__v1__method_stats__init(&m[n]);
+		m[n].service = (char *)x->service;
+		m[n].method = (char *)x->method;
+		m[n].calls = x->calls;
+		m[n].total_ns = x->total_ns;
+		m[n].runtime_ns = x->runtime_ns;
+		m[n].idle_ns = x->idle_ns;
+		ptrs[n] = &m[n];
+		n++;
+	}
+	C(StatsResponse) resp = WARREN__CONTROL__V1__STATS_RESPONSE__INIT;
+	resp.pid = (uint32_t)getpid();
+	resp.wall_ns = s.wall_ns;
+	resp.idle_ns = s.idle_ns;
+	resp.runtime_wait_ns = s.runtime_wait_ns;
+	resp.runtime_calls = s.runtime_calls;
+	resp.cpu_ns = (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec;
+	resp.iterations = s.iterations;
+	resp.uncounted_calls = s.uncounted;
+	resp.n_methods = n;
+	resp.methods = ptrs;
+	wr_front_reply(call, &resp.base);
+}
+
 int wr_control_api_register(struct wr_listener *l, struct wr_error *err)
 {
-	if (wr_ttrpc_server_register(l->server, "warren.control.v1.Control", "List", list, l,
-				     err) < 0)
-		return -1;
-	return wr_ttrpc_server_register(l->server, "warren.control.v1.Control", "Inspect",
-					inspect, l, err);
+	static const struct {
+		const char *method;
+		wr_ttrpc_handler_fn fn;
+	} methods[] = { { "List", list }, { "Inspect", inspect }, { "Stats", stats } };
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (wr_ttrpc_server_register(l->server, "warren.control.v1.Control",
+					     methods[i].method, methods[i].fn, l, err) < 0)
+			return -1;
+	return 0;
 }

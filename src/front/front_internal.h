@@ -70,7 +70,7 @@ Google__Protobuf__Timestamp *wr_front_timestamp(Google__Protobuf__Timestamp *ts,
 
 int wr_sandbox_api_register(struct wr_listener *l, struct wr_error *err);
 int wr_task_api_register(struct wr_listener *l, struct wr_error *err);
-/* warren.control.v1.Control: warrenctl's ps and inspect (control_api.c). */
+/* warren.control.v1.Control: warrenctl's ps, inspect and stats (control_api.c). */
 int wr_control_api_register(struct wr_listener *l, struct wr_error *err);
 
 /* ---- waits (waiters.c) ----------------------------------------------------- */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "core/heap_trim.h"
+#include "core/stats.h"
 #include "ttrpc/frame.h"
 #include "ttrpc/sock.h"
 #include "ttrpc/wqueue.h"
@@ -41,6 +42,7 @@ struct route {
 	char *service, *method;
 	wr_ttrpc_handler_fn fn;
 	void *ctx;
+	int stats_slot;                /* its per-method counters (core/stats.h) */
 };
 
 struct listener {
@@ -80,6 +82,7 @@ struct wr_ttrpc_call {
 	struct wr_ttrpc_request req;
 	wr_ttrpc_cancel_fn cancel_fn;
 	void *cancel_ctx;
+	struct wr_stats_mark stats;    /* arrival, for the method's counters */
 };
 
 struct wr_ttrpc_server {
@@ -330,6 +333,7 @@ static void dispatch_request(struct conn *c, uint32_t id, const uint8_t *data, s
 		ev_timer_set(&call->deadline, (ev_tstamp)req.timeout_nano / 1e9, 0.);
 		ev_timer_start(c->loop, &call->deadline);
 	}
+	wr_stats_call_begin(&call->stats, r->stats_slot);
 	r->fn(call, r->ctx);
 }
 
@@ -594,6 +598,7 @@ int wr_ttrpc_server_register(struct wr_ttrpc_server *s, const char *service, con
 	}
 	r->fn = fn;
 	r->ctx = ctx;
+	r->stats_slot = wr_stats_method(service, method);
 	r->next = s->routes;
 	s->routes = r;
 	return 0;
@@ -689,6 +694,7 @@ int wr_ttrpc_reply(struct wr_ttrpc_call *call, int code, const char *msg,
 		rc = conn_respond(call->conn, call->stream_id, code, msg, payload, len);
 		call_detach(call);
 	}
+	wr_stats_call_end(&call->stats);   /* the answer written (or queued) */
 	call_unref(call);
 	return rc;
 }

@@ -20,7 +20,10 @@
  *   unknown service / method    → Unimplemented "unknown service X" / "unknown method Y"
  *   data frames (streaming)     → ignored
  *   response or unknown frame type from a client → connection closed
- *   peer closes (even mid-frame) → connection closed, its calls die */
+ *   peer closes (even mid-frame) → connection closed, its calls die
+ *
+ * Each routed call's time from arrival to the handler's reply is added to its
+ * method's counters in core/stats.h (warrenctl stats). */
 #ifndef WR_TTRPC_SERVER_H
 #define WR_TTRPC_SERVER_H
 

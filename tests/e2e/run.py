@@ -1273,7 +1273,9 @@ def shared_pid(t):
 def warrenctl(t):
     """warrenctl ps and inspect show warrend's own view of a running pod:
     the sandbox, its container and an exec, their lifecycle states, and the
-    journal history; a containerd with no warrend gets a clear error."""
+    journal history; warrenctl stats shows the core's own timing counters
+    (the container's Create counted, with runc's time inside it); a
+    containerd with no warrend gets a clear error."""
     if t.runtime == "runc":
         raise Skip("warren only")
     cri = t.cri
@@ -1304,6 +1306,24 @@ def warrenctl(t):
                  r"intent +created +-> starting +Start runs start",
                  r"outcome +starting +-> running +Done"):
         check(re.search(step, out), "journal lacks %r:\n%s", step, out)
+    out = ctl("stats").stdout
+    keys, methods = {}, {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) == 2:
+            keys[f[0]] = float(f[1])
+        elif len(f) == 6 and "/" in f[0]:
+            methods[f[0]] = dict(zip(("calls", "total_ms", "runtime_ms", "idle_ms", "own_ms"),
+                                     map(float, f[1:])))
+    create = methods.get("containerd.task.v3.Task/Create", {})
+    check(create.get("calls", 0) >= 1 and create["runtime_ms"] > 0 and create["own_ms"] > 0,
+          "stats: no Task.Create with runc's time inside it:\n%s", out)
+    check(keys.get("runtime_wait_ms", 0) > 0 and keys.get("runtime_calls", 0) >= 2 and
+          keys.get("own_ms", 0) > 0, "stats: no runtime wait or own time:\n%s", out)
+    check(abs(keys["busy_ms"] + keys["idle_ms"] - keys["wall_ms"]) < 0.01 and
+          abs(keys["busy_ms"] - keys["runtime_wait_ms"] - keys["own_ms"]) < 0.01 and
+          keys["runtime_wait_ms"] < keys["busy_ms"] < keys["wall_ms"],
+          "stats: inconsistent totals:\n%s", out)
     r = ctl("inspect", "no-such-id", check_rc=False)
     check(r.returncode != 0 and "no such sandbox, task or exec" in r.stderr, "inspect unknown: %r",
           r.stderr)

@@ -277,6 +277,141 @@ void   warren__control__v1__inspect_response__free_unpacked
   assert(message->base.descriptor == &warren__control__v1__inspect_response__descriptor);
   protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
 }
+void   warren__control__v1__stats_request__init
+                     (Warren__Control__V1__StatsRequest         *message)
+{
+  static const Warren__Control__V1__StatsRequest init_value = WARREN__CONTROL__V1__STATS_REQUEST__INIT;
+  *message = init_value;
+}
+size_t warren__control__v1__stats_request__get_packed_size
+                     (const Warren__Control__V1__StatsRequest *message)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_request__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t warren__control__v1__stats_request__pack
+                     (const Warren__Control__V1__StatsRequest *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_request__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t warren__control__v1__stats_request__pack_to_buffer
+                     (const Warren__Control__V1__StatsRequest *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_request__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Warren__Control__V1__StatsRequest *
+       warren__control__v1__stats_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Warren__Control__V1__StatsRequest *)
+     protobuf_c_message_unpack (&warren__control__v1__stats_request__descriptor,
+                                allocator, len, data);
+}
+void   warren__control__v1__stats_request__free_unpacked
+                     (Warren__Control__V1__StatsRequest *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &warren__control__v1__stats_request__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   warren__control__v1__method_stats__init
+                     (Warren__Control__V1__MethodStats         *message)
+{
+  static const Warren__Control__V1__MethodStats init_value = WARREN__CONTROL__V1__METHOD_STATS__INIT;
+  *message = init_value;
+}
+size_t warren__control__v1__method_stats__get_packed_size
+                     (const Warren__Control__V1__MethodStats *message)
+{
+  assert(message->base.descriptor == &warren__control__v1__method_stats__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t warren__control__v1__method_stats__pack
+                     (const Warren__Control__V1__MethodStats *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &warren__control__v1__method_stats__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t warren__control__v1__method_stats__pack_to_buffer
+                     (const Warren__Control__V1__MethodStats *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &warren__control__v1__method_stats__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Warren__Control__V1__MethodStats *
+       warren__control__v1__method_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Warren__Control__V1__MethodStats *)
+     protobuf_c_message_unpack (&warren__control__v1__method_stats__descriptor,
+                                allocator, len, data);
+}
+void   warren__control__v1__method_stats__free_unpacked
+                     (Warren__Control__V1__MethodStats *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &warren__control__v1__method_stats__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
+void   warren__control__v1__stats_response__init
+                     (Warren__Control__V1__StatsResponse         *message)
+{
+  static const Warren__Control__V1__StatsResponse init_value = WARREN__CONTROL__V1__STATS_RESPONSE__INIT;
+  *message = init_value;
+}
+size_t warren__control__v1__stats_response__get_packed_size
+                     (const Warren__Control__V1__StatsResponse *message)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_response__descriptor);
+  return protobuf_c_message_get_packed_size ((const ProtobufCMessage*)(message));
+}
+size_t warren__control__v1__stats_response__pack
+                     (const Warren__Control__V1__StatsResponse *message,
+                      uint8_t       *out)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_response__descriptor);
+  return protobuf_c_message_pack ((const ProtobufCMessage*)message, out);
+}
+size_t warren__control__v1__stats_response__pack_to_buffer
+                     (const Warren__Control__V1__StatsResponse *message,
+                      ProtobufCBuffer *buffer)
+{
+  assert(message->base.descriptor == &warren__control__v1__stats_response__descriptor);
+  return protobuf_c_message_pack_to_buffer ((const ProtobufCMessage*)message, buffer);
+}
+Warren__Control__V1__StatsResponse *
+       warren__control__v1__stats_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data)
+{
+  return (Warren__Control__V1__StatsResponse *)
+     protobuf_c_message_unpack (&warren__control__v1__stats_response__descriptor,
+                                allocator, len, data);
+}
+void   warren__control__v1__stats_response__free_unpacked
+                     (Warren__Control__V1__StatsResponse *message,
+                      ProtobufCAllocator *allocator)
+{
+  if(!message)
+    return;
+  assert(message->base.descriptor == &warren__control__v1__stats_response__descriptor);
+  protobuf_c_message_free_unpacked ((ProtobufCMessage*)message, allocator);
+}
 static const ProtobufCFieldDescriptor warren__control__v1__list_request__field_descriptors[1] =
 {
   {
@@ -804,14 +939,279 @@ const ProtobufCMessageDescriptor warren__control__v1__inspect_response__descript
   (ProtobufCMessageInit) warren__control__v1__inspect_response__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCMethodDescriptor warren__control__v1__control__method_descriptors[2] =
+#define warren__control__v1__stats_request__field_descriptors NULL
+#define warren__control__v1__stats_request__field_indices_by_name NULL
+#define warren__control__v1__stats_request__number_ranges NULL
+const ProtobufCMessageDescriptor warren__control__v1__stats_request__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "warren.control.v1.StatsRequest",
+  "StatsRequest",
+  "Warren__Control__V1__StatsRequest",
+  "warren.control.v1",
+  sizeof(Warren__Control__V1__StatsRequest),
+  0,
+  warren__control__v1__stats_request__field_descriptors,
+  warren__control__v1__stats_request__field_indices_by_name,
+  0,  warren__control__v1__stats_request__number_ranges,
+  (ProtobufCMessageInit) warren__control__v1__stats_request__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor warren__control__v1__method_stats__field_descriptors[6] =
+{
+  {
+    "service",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, service),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "method",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_STRING,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, method),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "calls",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, calls),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "total_ns",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, total_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "runtime_ns",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, runtime_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idle_ns",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__MethodStats, idle_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned warren__control__v1__method_stats__field_indices_by_name[] = {
+  2,   /* field[2] = calls */
+  5,   /* field[5] = idle_ns */
+  1,   /* field[1] = method */
+  4,   /* field[4] = runtime_ns */
+  0,   /* field[0] = service */
+  3,   /* field[3] = total_ns */
+};
+static const ProtobufCIntRange warren__control__v1__method_stats__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 6 }
+};
+const ProtobufCMessageDescriptor warren__control__v1__method_stats__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "warren.control.v1.MethodStats",
+  "MethodStats",
+  "Warren__Control__V1__MethodStats",
+  "warren.control.v1",
+  sizeof(Warren__Control__V1__MethodStats),
+  6,
+  warren__control__v1__method_stats__field_descriptors,
+  warren__control__v1__method_stats__field_indices_by_name,
+  1,  warren__control__v1__method_stats__number_ranges,
+  (ProtobufCMessageInit) warren__control__v1__method_stats__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field_descriptors[9] =
+{
+  {
+    "pid",
+    1,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT32,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, pid),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "wall_ns",
+    2,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, wall_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "idle_ns",
+    3,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, idle_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "runtime_wait_ns",
+    4,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, runtime_wait_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "runtime_calls",
+    5,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, runtime_calls),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "cpu_ns",
+    6,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, cpu_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "iterations",
+    7,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, iterations),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "uncounted_calls",
+    8,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, uncounted_calls),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "methods",
+    9,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_MESSAGE,
+    offsetof(Warren__Control__V1__StatsResponse, n_methods),
+    offsetof(Warren__Control__V1__StatsResponse, methods),
+    &warren__control__v1__method_stats__descriptor,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+};
+static const unsigned warren__control__v1__stats_response__field_indices_by_name[] = {
+  5,   /* field[5] = cpu_ns */
+  2,   /* field[2] = idle_ns */
+  6,   /* field[6] = iterations */
+  8,   /* field[8] = methods */
+  0,   /* field[0] = pid */
+  4,   /* field[4] = runtime_calls */
+  3,   /* field[3] = runtime_wait_ns */
+  7,   /* field[7] = uncounted_calls */
+  1,   /* field[1] = wall_ns */
+};
+static const ProtobufCIntRange warren__control__v1__stats_response__number_ranges[1 + 1] =
+{
+  { 1, 0 },
+  { 0, 9 }
+};
+const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor =
+{
+  PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
+  "warren.control.v1.StatsResponse",
+  "StatsResponse",
+  "Warren__Control__V1__StatsResponse",
+  "warren.control.v1",
+  sizeof(Warren__Control__V1__StatsResponse),
+  9,
+  warren__control__v1__stats_response__field_descriptors,
+  warren__control__v1__stats_response__field_indices_by_name,
+  1,  warren__control__v1__stats_response__number_ranges,
+  (ProtobufCMessageInit) warren__control__v1__stats_response__init,
+  NULL,NULL,NULL    /* reserved[123] */
+};
+static const ProtobufCMethodDescriptor warren__control__v1__control__method_descriptors[3] =
 {
   { "List", &warren__control__v1__list_request__descriptor, &warren__control__v1__list_response__descriptor },
   { "Inspect", &warren__control__v1__inspect_request__descriptor, &warren__control__v1__inspect_response__descriptor },
+  { "Stats", &warren__control__v1__stats_request__descriptor, &warren__control__v1__stats_response__descriptor },
 };
 const unsigned warren__control__v1__control__method_indices_by_name[] = {
   1,        /* Inspect */
-  0         /* List */
+  0,        /* List */
+  2         /* Stats */
 };
 const ProtobufCServiceDescriptor warren__control__v1__control__descriptor =
 {
@@ -820,7 +1220,7 @@ const ProtobufCServiceDescriptor warren__control__v1__control__descriptor =
   "Control",
   "Warren__Control__V1__Control",
   "warren.control.v1",
-  2,
+  3,
   warren__control__v1__control__method_descriptors,
   warren__control__v1__control__method_indices_by_name
 };
@@ -839,6 +1239,14 @@ void warren__control__v1__control__inspect(ProtobufCService *service,
 {
   assert(service->descriptor == &warren__control__v1__control__descriptor);
   service->invoke(service, 1, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
+}
+void warren__control__v1__control__stats(ProtobufCService *service,
+                                         const Warren__Control__V1__StatsRequest *input,
+                                         Warren__Control__V1__StatsResponse_Closure closure,
+                                         void *closure_data)
+{
+  assert(service->descriptor == &warren__control__v1__control__descriptor);
+  service->invoke(service, 2, (const ProtobufCMessage *) input, (ProtobufCClosure) closure, closure_data);
 }
 void warren__control__v1__control__init (Warren__Control__V1__Control_Service *service,
                                          Warren__Control__V1__Control_ServiceDestroy destroy)

@@ -21,6 +21,9 @@ typedef struct Warren__Control__V1__ListResponse Warren__Control__V1__ListRespon
 typedef struct Warren__Control__V1__InspectRequest Warren__Control__V1__InspectRequest;
 typedef struct Warren__Control__V1__JournalEntry Warren__Control__V1__JournalEntry;
 typedef struct Warren__Control__V1__InspectResponse Warren__Control__V1__InspectResponse;
+typedef struct Warren__Control__V1__StatsRequest Warren__Control__V1__StatsRequest;
+typedef struct Warren__Control__V1__MethodStats Warren__Control__V1__MethodStats;
+typedef struct Warren__Control__V1__StatsResponse Warren__Control__V1__StatsResponse;
 
 
 /* --- enums --- */
@@ -146,6 +149,79 @@ struct  Warren__Control__V1__InspectResponse
     , NULL, 0,NULL }
 
 
+struct  Warren__Control__V1__StatsRequest
+{
+  ProtobufCMessage base;
+};
+#define WARREN__CONTROL__V1__STATS_REQUEST__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&warren__control__v1__stats_request__descriptor) \
+     }
+
+
+struct  Warren__Control__V1__MethodStats
+{
+  ProtobufCMessage base;
+  char *service;
+  char *method;
+  uint64_t calls;
+  /*
+   * Σ reply − arrival
+   */
+  int64_t total_ns;
+  /*
+   * Σ OCI runtime wait between arrival and reply
+   */
+  int64_t runtime_ns;
+  /*
+   * Σ event-loop idle time between arrival and reply
+   */
+  int64_t idle_ns;
+};
+#define WARREN__CONTROL__V1__METHOD_STATS__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&warren__control__v1__method_stats__descriptor) \
+    , (char *)protobuf_c_empty_string, (char *)protobuf_c_empty_string, 0, 0, 0, 0 }
+
+
+struct  Warren__Control__V1__StatsResponse
+{
+  ProtobufCMessage base;
+  /*
+   * the core's
+   */
+  uint32_t pid;
+  /*
+   * since the core started
+   */
+  int64_t wall_ns;
+  /*
+   * blocked in its event loop, nothing to do
+   */
+  int64_t idle_ns;
+  /*
+   * blocked on OCI runtime processes it spawned
+   */
+  int64_t runtime_wait_ns;
+  uint64_t runtime_calls;
+  /*
+   * the core's CPU time, user + system
+   */
+  int64_t cpu_ns;
+  /*
+   * of its event loop
+   */
+  uint64_t iterations;
+  /*
+   * calls of methods beyond the table
+   */
+  uint64_t uncounted_calls;
+  size_t n_methods;
+  Warren__Control__V1__MethodStats **methods;
+};
+#define WARREN__CONTROL__V1__STATS_RESPONSE__INIT \
+ { PROTOBUF_C_MESSAGE_INIT (&warren__control__v1__stats_response__descriptor) \
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+
+
 /* Warren__Control__V1__ListRequest methods */
 void   warren__control__v1__list_request__init
                      (Warren__Control__V1__ListRequest         *message);
@@ -260,6 +336,63 @@ Warren__Control__V1__InspectResponse *
 void   warren__control__v1__inspect_response__free_unpacked
                      (Warren__Control__V1__InspectResponse *message,
                       ProtobufCAllocator *allocator);
+/* Warren__Control__V1__StatsRequest methods */
+void   warren__control__v1__stats_request__init
+                     (Warren__Control__V1__StatsRequest         *message);
+size_t warren__control__v1__stats_request__get_packed_size
+                     (const Warren__Control__V1__StatsRequest   *message);
+size_t warren__control__v1__stats_request__pack
+                     (const Warren__Control__V1__StatsRequest   *message,
+                      uint8_t             *out);
+size_t warren__control__v1__stats_request__pack_to_buffer
+                     (const Warren__Control__V1__StatsRequest   *message,
+                      ProtobufCBuffer     *buffer);
+Warren__Control__V1__StatsRequest *
+       warren__control__v1__stats_request__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   warren__control__v1__stats_request__free_unpacked
+                     (Warren__Control__V1__StatsRequest *message,
+                      ProtobufCAllocator *allocator);
+/* Warren__Control__V1__MethodStats methods */
+void   warren__control__v1__method_stats__init
+                     (Warren__Control__V1__MethodStats         *message);
+size_t warren__control__v1__method_stats__get_packed_size
+                     (const Warren__Control__V1__MethodStats   *message);
+size_t warren__control__v1__method_stats__pack
+                     (const Warren__Control__V1__MethodStats   *message,
+                      uint8_t             *out);
+size_t warren__control__v1__method_stats__pack_to_buffer
+                     (const Warren__Control__V1__MethodStats   *message,
+                      ProtobufCBuffer     *buffer);
+Warren__Control__V1__MethodStats *
+       warren__control__v1__method_stats__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   warren__control__v1__method_stats__free_unpacked
+                     (Warren__Control__V1__MethodStats *message,
+                      ProtobufCAllocator *allocator);
+/* Warren__Control__V1__StatsResponse methods */
+void   warren__control__v1__stats_response__init
+                     (Warren__Control__V1__StatsResponse         *message);
+size_t warren__control__v1__stats_response__get_packed_size
+                     (const Warren__Control__V1__StatsResponse   *message);
+size_t warren__control__v1__stats_response__pack
+                     (const Warren__Control__V1__StatsResponse   *message,
+                      uint8_t             *out);
+size_t warren__control__v1__stats_response__pack_to_buffer
+                     (const Warren__Control__V1__StatsResponse   *message,
+                      ProtobufCBuffer     *buffer);
+Warren__Control__V1__StatsResponse *
+       warren__control__v1__stats_response__unpack
+                     (ProtobufCAllocator  *allocator,
+                      size_t               len,
+                      const uint8_t       *data);
+void   warren__control__v1__stats_response__free_unpacked
+                     (Warren__Control__V1__StatsResponse *message,
+                      ProtobufCAllocator *allocator);
 /* --- per-message closures --- */
 
 typedef void (*Warren__Control__V1__ListRequest_Closure)
@@ -280,6 +413,15 @@ typedef void (*Warren__Control__V1__JournalEntry_Closure)
 typedef void (*Warren__Control__V1__InspectResponse_Closure)
                  (const Warren__Control__V1__InspectResponse *message,
                   void *closure_data);
+typedef void (*Warren__Control__V1__StatsRequest_Closure)
+                 (const Warren__Control__V1__StatsRequest *message,
+                  void *closure_data);
+typedef void (*Warren__Control__V1__MethodStats_Closure)
+                 (const Warren__Control__V1__MethodStats *message,
+                  void *closure_data);
+typedef void (*Warren__Control__V1__StatsResponse_Closure)
+                 (const Warren__Control__V1__StatsResponse *message,
+                  void *closure_data);
 
 /* --- services --- */
 
@@ -295,6 +437,10 @@ struct Warren__Control__V1__Control_Service
                   const Warren__Control__V1__InspectRequest *input,
                   Warren__Control__V1__InspectResponse_Closure closure,
                   void *closure_data);
+  void (*stats)(Warren__Control__V1__Control_Service *service,
+                const Warren__Control__V1__StatsRequest *input,
+                Warren__Control__V1__StatsResponse_Closure closure,
+                void *closure_data);
 };
 typedef void (*Warren__Control__V1__Control_ServiceDestroy)(Warren__Control__V1__Control_Service *);
 void warren__control__v1__control__init (Warren__Control__V1__Control_Service *service,
@@ -304,7 +450,8 @@ void warren__control__v1__control__init (Warren__Control__V1__Control_Service *s
 #define WARREN__CONTROL__V1__CONTROL__INIT(function_prefix__) \
     { WARREN__CONTROL__V1__CONTROL__BASE_INIT,\
       function_prefix__ ## list,\
-      function_prefix__ ## inspect  }
+      function_prefix__ ## inspect,\
+      function_prefix__ ## stats  }
 void warren__control__v1__control__list(ProtobufCService *service,
                                         const Warren__Control__V1__ListRequest *input,
                                         Warren__Control__V1__ListResponse_Closure closure,
@@ -313,6 +460,10 @@ void warren__control__v1__control__inspect(ProtobufCService *service,
                                            const Warren__Control__V1__InspectRequest *input,
                                            Warren__Control__V1__InspectResponse_Closure closure,
                                            void *closure_data);
+void warren__control__v1__control__stats(ProtobufCService *service,
+                                         const Warren__Control__V1__StatsRequest *input,
+                                         Warren__Control__V1__StatsResponse_Closure closure,
+                                         void *closure_data);
 
 /* --- descriptors --- */
 
@@ -322,6 +473,9 @@ extern const ProtobufCMessageDescriptor warren__control__v1__list_response__desc
 extern const ProtobufCMessageDescriptor warren__control__v1__inspect_request__descriptor;
 extern const ProtobufCMessageDescriptor warren__control__v1__journal_entry__descriptor;
 extern const ProtobufCMessageDescriptor warren__control__v1__inspect_response__descriptor;
+extern const ProtobufCMessageDescriptor warren__control__v1__stats_request__descriptor;
+extern const ProtobufCMessageDescriptor warren__control__v1__method_stats__descriptor;
+extern const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor;
 extern const ProtobufCServiceDescriptor warren__control__v1__control__descriptor;
 
 PROTOBUF_C__END_DECLS
