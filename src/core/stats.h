@@ -8,7 +8,7 @@
  *     the first thing after), and the wall time since counting started, so
  *     busy = wall − idle;
  *   - the OCI runtime: time the process was blocked on a runtime (runc)
- *     child it spawned, from the spawn to the reap, and how many it ran
+ *     child it spawned, from its exec to its reap, and how many it ran
  *     (backends/ns/ns_runc.c);
  *   - every ttrpc method served (src/ttrpc/server.c): calls, and summed over
  *     them the time from arrival to reply, and the runtime wait and the
