@@ -3,7 +3,8 @@
 # binaries are a private copy (so a concurrent `make` cannot swap them
 # mid-run), a `runc` on containerd's PATH that can be switched between the
 # real runc and a timing wrapper (runc_timer.c), pods started and torn down
-# through the one CRI client, and the pods' host processes with their Pss.
+# through the one CRI client, the pods' host processes with their Pss, and
+# warrend's own timing counters (`warrenctl stats`).
 import hashlib
 import os
 import shutil
@@ -55,11 +56,17 @@ class Bench:
         self.run_tmpfs = os.environ.get("BENCH_RUN_ON_DISK") != "1"
         self.h = harness.Containerd(shim=shim, portmap=False, run_tmpfs=self.run_tmpfs)
         self.src_shim, self.src_daemon = shim, daemon
-        # The shim starts the warrend next to itself: copy both.
+        # The shim starts the warrend next to itself: copy both (and
+        # warrenctl, which reads that warrend's counters).
         self.priv_bin = os.path.join(self.h.base, "bench-bin")
         os.makedirs(self.priv_bin)
         for p in (shim, daemon):
             shutil.copy2(p, os.path.join(self.priv_bin, os.path.basename(p)))
+        ctl = os.path.join(os.path.dirname(shim), "warrenctl")
+        self.warrenctl = None
+        if os.access(ctl, os.X_OK):
+            self.warrenctl = os.path.join(self.priv_bin, "warrenctl")
+            shutil.copy2(ctl, self.warrenctl)
         self.h.shim = os.path.join(self.priv_bin, os.path.basename(shim))
         self.binaries = {os.path.basename(p): sha256(p) for p in (shim, daemon)}
         self.real_runc = None
@@ -220,6 +227,24 @@ class Bench:
         allowed); returns what is left."""
         return harness.wait_until(self.h.leaks, deadline_s, interval=0.25)
 
+    def warrend_stats(self):
+        """warrend core's own counters (`warrenctl stats`, src/core/stats.h):
+        {"keys": {name: value}, "methods": {"service/method": {calls,
+        total_ms, runtime_ms, idle_ms, own_ms}}}, or None (no warrenctl, no
+        warrend, or it failed)."""
+        if not self.warrenctl:
+            return None
+        try:
+            r = subprocess.run([self.warrenctl, "--containerd-address", self.h.sock, "stats"],
+                               env=dict(os.environ, **self.h._daemon_env()), capture_output=True,
+                               text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if r.returncode != 0:
+            harness.log("warrenctl stats: %s" % r.stderr.strip()[:300])
+            return None
+        return parse_stats(r.stdout)
+
     # ---- processes --------------------------------------------------------------
     def warrend_pids(self):
         """(front, core) of this containerd's warrend (None where absent):
@@ -259,6 +284,23 @@ class Bench:
                 kind = "other"
             out[pid] = kind
         return out
+
+
+def parse_stats(text):
+    """`warrenctl stats` output: "key value" lines, then a row per method
+    (name calls total_ms runtime_ms idle_ms own_ms) under a header."""
+    keys, methods = {}, {}
+    for line in text.split("\n"):
+        f = line.split()
+        try:
+            if len(f) == 2:
+                keys[f[0]] = float(f[1])
+            elif len(f) == 6 and "/" in f[0]:
+                methods[f[0]] = dict(zip(("calls", "total_ms", "runtime_ms", "idle_ms", "own_ms"),
+                                         map(float, f[1:])))
+        except ValueError:
+            continue
+    return {"keys": keys, "methods": methods} if "wall_ms" in keys else None
 
 
 def read(path):

@@ -13,8 +13,9 @@
 #                <date>.json (raw numbers)
 #   --from-json  start nothing: render the report and plot again from a saved
 #                <date>.json (after changing the report's code)
-# Run as root after `make` (it copies build/bin/containerd-shim-warren-v2 and
-# warrend, or $WARREN_SHIM and the warrend beside it, into the private dir).
+# Run as root after `make` (it copies build/bin/containerd-shim-warren-v2,
+# warrend and warrenctl, or $WARREN_SHIM and those beside it, into the private
+# dir).
 # Uses gnuplot (the plot; gnuplot-nox in tools/install-deps.sh), cc (the runc
 # timing wrapper, runc_timer.c), and if installed strace (warrend's per-call
 # times, ttrpc_trace.py) and perf (its system calls, syscall_summary.py);
@@ -26,7 +27,9 @@
 #   sequential  N = 10 and 50 [4] pods per handler, started one at a time,
 #               alternating runc, warren-ns, runc, ...; all stay up until that
 #               N's run ends (then torn down); pod start = RunPodSandbox + CreateContainer +
-#               StartContainer (busybox sleep 3600)
+#               StartContainer (busybox sleep 3600).  warrend's own share per
+#               pod comes from its own counters (`warrenctl stats` before and
+#               after each N's starts, src/core/stats.h) plus its front's CPU time
 #   parallel    50 [8] pods per handler, one thread per pod, released
 #               together on one channel; runc's batch, teardown, warren-ns's
 #   memory      N = 10, 50, 100 [2, 5] pods of one handler (started by 4
@@ -34,9 +37,10 @@
 #               teardown timed, then the other handler (order alternates)
 #   profile     10 [2] pods per handler, alternating, with `runc` on
 #               containerd's PATH a timing wrapper and strace on warrend's front
-#               (per-call arrival and reply); then 5 [2] more per handler with
-#               `perf trace -s` on warrend's core (time per system call); then
-#               the log-based check (does warrend.log carry call durations?)
+#               (per-call arrival and reply: a cross-check of the counters from
+#               outside); then 5 [2] more per handler with `perf trace -s` on
+#               warrend's core (time per system call); then the log-based check
+#               (does warrend.log carry call durations?)
 # The ratios are the last lines of stdout.
 import argparse
 import datetime
@@ -149,6 +153,10 @@ class Run:
         vals = [be.cpu_ns(p) for p in (f, c) if p]
         return sum(v for v in vals if v is not None) if vals else None
 
+    def front_cpu(self):
+        f, _ = self.b.warrend_pids()
+        return be.cpu_ns(f) if f else None
+
     # warm-up: the images' snapshots, the CNI plugin binaries, warrend started
     def warmup(self):
         log("== warm-up")
@@ -165,7 +173,7 @@ class Run:
         out = []
         for n in self.cfg["seq"]:
             log("== sequential: %d pods per handler, alternating" % n)
-            cpu0 = self.warrend_cpu()
+            st0, fcpu0, cpu0 = self.b.warrend_stats(), self.front_cpu(), self.warrend_cpu()
             pods = []
             for i in range(n):
                 for hd in HANDLERS:
@@ -174,7 +182,7 @@ class Run:
                     pods.append(p)
                     if hd == "warren-ns":
                         p["warrend_pss"] = self.warrend_pss()
-            cpu1 = self.warrend_cpu()
+            cpu1, fcpu1, st1 = self.warrend_cpu(), self.front_cpu(), self.b.warrend_stats()
             ok = self.errors(pods, "sequential %d" % n)
             row = {"n": n, "per_handler": {}}
             for hd in HANDLERS:
@@ -190,9 +198,18 @@ class Run:
                 log("    %-9s median %7.1f ms  p90 %7.1f ms  (RunPodSandbox %.1f, CreateContainer %.1f, "
                     "StartContainer %.1f)" % (hd, med(tot), pct(tot, 90), *[
                         row["per_handler"][hd]["calls_median_ms"][k] for k in ("run", "create", "start")]))
+            nw = len([p for p in ok if p["handler"] == "warren-ns"])
             if cpu0 is not None and cpu1 is not None:
-                nw = len([p for p in ok if p["handler"] == "warren-ns"])
                 row["warrend_cpu_ms_per_pod"] = (cpu1 - cpu0) / 1e6 / nw if nw else None
+            row["warrend_counters"] = counters_share(
+                st0, st1, (fcpu1 - fcpu0) if fcpu0 is not None and fcpu1 is not None else None, nw)
+            c = row["warrend_counters"]
+            if c:
+                log("    warrend   own share %.2f ms/pod = core busy %.2f − runc wait %.2f + front CPU %s "
+                    "(warrenctl stats)" % (c["own_ms"], c["busy_ms"], c["runtime_wait_ms"],
+                                           fmt(c["front_cpu_ms"], 2)))
+            else:
+                log("    warrend   counters not read (warrenctl stats failed, or its core restarted)")
             pts = [(p["index"] + 1, p["warrend_pss"]) for p in ok
                    if p["handler"] == "warren-ns" and p.get("warrend_pss") is not None]
             if len(pts) >= 3:
@@ -490,6 +507,47 @@ class Run:
         return out
 
 
+def short_method(name):
+    """"containerd.task.v3.Task/Create" -> "Task.Create" (ttrpc_trace's names)."""
+    service, _, method = name.partition("/")
+    return "%s.%s" % (service.rsplit(".", 1)[-1], method)
+
+
+def counters_share(st0, st1, front_cpu_ns, n):
+    """warrend's own share per warren-ns pod of a run of n pods, from its
+    core's counters before and after it (Bench.warrend_stats) and its front's
+    on-CPU time (the front is not instrumented): core busy (not blocked in its
+    event loop), of which waiting for runc, core own = busy − runc wait, own
+    share = core own + front CPU; per method (blocking waits and warrenctl's
+    own calls left out) calls per pod and ms per call.  None when a snapshot
+    is missing or the core was restarted in between."""
+    if not st0 or not st1 or not n or st0["keys"].get("pid") != st1["keys"].get("pid"):
+        return None
+    k0, k1 = st0["keys"], st1["keys"]
+    d = {k: (k1[k] - k0.get(k, 0)) / n for k in k1 if k != "pid"}
+    out = {"n": n, "busy_ms": d["busy_ms"], "runtime_wait_ms": d["runtime_wait_ms"],
+           "runtime_calls": d["runtime_calls"], "core_own_ms": d["busy_ms"] - d["runtime_wait_ms"],
+           "core_cpu_ms": d.get("cpu_ms"),
+           "front_cpu_ms": front_cpu_ns / 1e6 / n if front_cpu_ns is not None else None}
+    out["own_ms"] = out["core_own_ms"] + (out["front_cpu_ms"] or 0.0)
+    methods = {}
+    for name, m1 in st1["methods"].items():
+        m0 = st0["methods"].get(name, {})
+        short = short_method(name)
+        if short.split(".", 1)[1] in WAIT_METHODS or short.startswith("Control."):
+            continue
+        m = methods.setdefault(short, {"calls": 0.0, "total_ms": 0.0, "runtime_ms": 0.0, "own_ms": 0.0})
+        for k in m:
+            m[k] += m1[k] - m0.get(k, 0)
+    out["methods"] = {
+        m: {"calls_per_pod": v["calls"] / n, "own_ms_per_call": v["own_ms"] / v["calls"],
+            "total_ms_per_call": v["total_ms"] / v["calls"], "runtime_ms_per_call": v["runtime_ms"] / v["calls"],
+            "own_ms_per_pod": v["own_ms"] / n}
+        for m, v in sorted(methods.items(), key=lambda kv: -kv[1]["own_ms"]) if v["calls"] > 0}
+    out["unattributed_ms"] = out["core_own_ms"] - sum(v["own_ms_per_pod"] for v in out["methods"].values())
+    return out
+
+
 def retained(R):
     """KiB of warrend anonymous memory kept per warren-ns pod started,
     from the no-pods trajectory (None with fewer than 3 points)."""
@@ -690,7 +748,15 @@ def verdicts(R):
                     all(v <= TARGETS["growth_kib"] for _, v in g), ""))
     P = R.get("profile", {})
     s = P.get("summary", {}).get("warren-ns", {})
-    if "warrend_own_median_ms" in s:
+    own = [(r["n"], r["warrend_counters"]) for r in seq if r.get("warrend_counters")]
+    if own:
+        out.append(("warrend share ≤ %d ms/pod" % TARGETS["share_ms"],
+                    ", ".join("N=%d: %.1f ms/pod (core %.1f + front %s)" % (
+                        n, c["own_ms"], c["core_own_ms"], fmt(c["front_cpu_ms"], 1)) for n, c in own),
+                    all(c["own_ms"] <= TARGETS["share_ms"] for _, c in own),
+                    "from warrend's own counters (`warrenctl stats`) over the sequential runs: core busy "
+                    "minus its wait for runc, plus the front's on-CPU time; section 5"))
+    elif "warrend_own_median_ms" in s:
         v = s["warrend_own_median_ms"]
         cpu = [r.get("warrend_cpu_ms_per_pod") for r in R.get("sequential", []) if r.get("warrend_cpu_ms_per_pod")]
         oe = P.get("overhead_est")
@@ -780,12 +846,24 @@ def where_time_goes(R):
                     if k.startswith("warren-ns:") and k.split(": ", 1)[1] in extra)
             out.append("warrend runs %s besides create and start (≈ %.0f ms per pod) that the runc shim does "
                        "not run." % (" and ".join("`%s`" % e for e in extra), t))
+    own = [r for r in seq if r.get("warrend_counters")]
+    if own:
+        c = own[-1]["warrend_counters"]
+        top = list(c["methods"].items())[:4]
+        out.append(
+            "warrend's own counters (sequential N=%d, per warren-ns pod): its core is busy %.1f ms, of which "
+            "%.1f ms blocked on runc (%.1f runs), so %.1f ms of its own; with the front's %s ms of CPU, "
+            "warrend's own share is %.1f ms.  The largest own parts per pod: %s." % (
+                own[-1]["n"], c["busy_ms"], c["runtime_wait_ms"], c["runtime_calls"], c["core_own_ms"],
+                fmt(c["front_cpu_ms"], 1), c["own_ms"],
+                ", ".join("%s %.1f ms" % (m, v["own_ms_per_pod"]) for m, v in top)))
     if "warrend_own_median_ms" in w:
         npods = max(1, w.get("count") or 1)
         per_pod = {m: v["own_median_ms"] * v["count"] / npods for m, v in P.get("methods", {}).items()}
         top = sorted(per_pod.items(), key=lambda kv: -kv[1])[:4]
         out.append(
-            "warrend is busy (at least one call between request and reply at its front) %s ms per pod, of "
+            "Seen from outside (profile phase, strace on the front): warrend is busy (at least one call "
+            "between request and reply at its front) %s ms per pod, of "
             "which runc runs %s ms and warrend's own work %s ms; the largest own parts per pod (call's own "
             "median × calls per pod): %s." % (
                 fmt(w["warrend_calls_median_ms"]), fmt(w["runc_in_warrend_median_ms"]),
@@ -808,7 +886,9 @@ def where_time_goes(R):
             st = verbs.get("warren-ns: runc state")
             if st:
                 cands.append("the `runc state` run (%.0f ms)" % (st["per_pod"] * st["median_ms"]))
-            if "warrend_own_median_ms" in w:
+            if own:
+                cands.append("warrend's own work (%.1f ms by its counters)" % own[-1]["warrend_counters"]["own_ms"])
+            elif "warrend_own_median_ms" in w:
                 cands.append("warrend's own work (%.0f ms traced, %s ms on-CPU)" % (
                     w["warrend_own_median_ms"], fmt(P.get("warrend_cpu_ms_per_pod"), 0)))
             out.append("To reach %.1f× runc at N=%d, warren-ns's median pod start (%.0f ms) must lose %.0f ms "
@@ -816,7 +896,16 @@ def where_time_goes(R):
                            TARGETS["start_ratio"], seq[-1]["n"], big["warren-ns"]["median_ms"], need,
                            big["runc"]["median_ms"],
                            "; the warren-side candidates measured here: " + ", ".join(cands) if cands else ""))
-    if w.get("total_median_ms") is not None and "warrend_calls_median_ms" in w:
+    if own and own[-1]["per_handler"]["warren-ns"].get("mean_ms") is not None:
+        r_, c = own[-1], own[-1]["warrend_counters"]
+        mean = r_["per_handler"]["warren-ns"]["mean_ms"]
+        rest = mean - c["runtime_wait_ms"] - c["own_ms"]
+        out.append("So of a warren-ns pod start (sequential N=%d, mean %.0f ms): runc run by warrend %.0f ms, "
+                   "warrend's own %.1f ms, and the remaining ≈ %.0f ms outside warrend: containerd's CRI work "
+                   "(sandbox store, netns + CNI bridge/IPAM, snapshot, container spec), the gRPC and ttrpc round "
+                   "trips and the warren shim binary run once per sandbox (`start`)." % (
+                       r_["n"], mean, c["runtime_wait_ms"], c["own_ms"], rest))
+    elif w.get("total_median_ms") is not None and "warrend_calls_median_ms" in w:
         rest = w["total_median_ms"] - w["warrend_calls_median_ms"]
         out.append("The remaining %.0f ms of a traced warren-ns pod start is outside warrend: containerd's CRI "
                    "work (sandbox store, netns + CNI bridge/IPAM, snapshot, container spec), the gRPC round "
@@ -878,16 +967,30 @@ def write_report(R, out_dir, stem, png_err):
       % (", ".join(map(str, cfg["mem"])), cfg["mem_threads"], cfg["settle_s"]))
     a("- **teardown** of those N pods, sequential, per pod: StopContainer (timeout 0), RemoveContainer, "
       "StopPodSandbox, RemovePodSandbox.\n")
-    a("- **warrend's share / where the time goes** (profile phase, %d pods per handler, alternating, "
-      "not used for the latency tables): `runc` on containerd's PATH is switched to a timing wrapper "
+    a("- **warrend's own share** (the sequential runs, from warrend's own timestamps): warrend's core times "
+      "itself, always on (src/core/stats.h): the time it is blocked in its event loop with nothing to do "
+      "(an ev_prepare just before the loop blocks to an ev_check just after), so busy = wall − idle; the "
+      "time it is blocked on the runc processes it spawns (from their exec to their reap; posix_spawn itself counts as warrend's own) and how many; and per ttrpc "
+      "method the calls, their arrival → reply time and the runc wait and loop idle time inside it "
+      "(own = total − runc − idle).  `warrenctl stats` reads the counters just before the first and "
+      "just after the last pod start of each N, where the CPU times are read too.  Per warren-ns pod: "
+      "core own = (Δbusy − Δrunc wait) / N; the front only relays frames and is not instrumented, so its "
+      "on-CPU time (schedstat) is added: warrend's own share = core own + front CPU.  Busy is wall time: "
+      "it includes the core's system calls (journal writes, mounts) and time it was runnable but not "
+      "running, and everything warrend does in the window counts, e.g. the SandboxStatus calls "
+      "containerd makes for running warren pods while runc's pods start.  The per-method table leaves "
+      "out Wait/WaitSandbox (answered at the container's or pod's end) and warrenctl's own calls.\n")
+    a("- **where the time goes** (profile phase, %d pods per handler, alternating, "
+      "not used for the latency tables; a cross-check of the counters from outside): `runc` on "
+      "containerd's PATH is switched to a timing wrapper "
       "(tests/bench/runc_timer.c: fork+exec of the real runc, logs start, end, caller) so every runc "
       "invocation of the runc shim and of warrend is timed; strace is attached to warrend's front (the "
       "process containerd's ttrpc connections reach; the core is not traced) recording every recvfrom/sendto, "
       "from which the ttrpc frames are reassembled and each request paired with its reply "
       "(tests/bench/ttrpc_trace.py).  warrend's share of a pod = Σ over the pod's warrend calls (those "
       "arriving during its start, blocking Wait/WaitSandbox excluded) of reply − arrival, minus the time "
-      "runc (spawned by warrend) ran inside those calls.  warrend.log is also checked for per-call "
-      "durations.\n" % cfg["profile"])
+      "runc (spawned by warrend) ran inside those calls; tracing slows warrend, so this is an upper "
+      "bound.  warrend.log is also checked for per-call durations.\n" % cfg["profile"])
     a("- Leak check (harness `leaks()`: CRI/containerd objects, processes other than containerd and a "
       "resident warrend, mounts, cgroups, netns, IPAM leases, veths, shim sockets) after every phase, and "
       "after `stop()` nothing of the private dir, cgroup parent or bridge may remain.\n")
@@ -990,27 +1093,51 @@ def write_report(R, out_dir, stem, png_err):
         a(md_table(["N", "runc total ms", "runc ms/pod", "warren-ns total ms", "warren-ns ms/pod", "ratio"], rows))
 
     P = R.get("profile")
-    if P:
+    own = [r for r in R.get("sequential", []) if r.get("warrend_counters")]
+    if P or own:
         a("\n### 5. warrend's own share of a pod start\n\n")
+    if own:
+        a("**From warrend's own counters** (`warrenctl stats` just before and after the pod starts of each "
+          "sequential run; per warren-ns pod, the mean over the run):\n\n")
+        cs = [r["warrend_counters"] for r in own]
+        a(md_table(["per warren-ns pod start"] + ["N=%d, ms" % r["n"] for r in own], [
+            ["core busy (not blocked in its event loop)"] + [fmt(c["busy_ms"], 2) for c in cs],
+            ["… of which blocked on runc (runs per pod: %s)" % "/".join(fmt(c["runtime_calls"], 1) for c in cs)]
+            + [fmt(c["runtime_wait_ms"], 2) for c in cs],
+            ["core own = busy − runc wait"] + [fmt(c["core_own_ms"], 2) for c in cs],
+            ["front on-CPU (schedstat; the front is not instrumented)"] + [fmt(c["front_cpu_ms"], 2) for c in cs],
+            ["**warrend's own share** = core own + front CPU"] + ["**%s**" % fmt(c["own_ms"], 2) for c in cs],
+            ["core on-CPU, for comparison (its own clock)"] + [fmt(c["core_cpu_ms"], 2) for c in cs],
+        ]))
+        c = cs[-1]
+        a("\nPer call (N=%d; own = arrival → reply minus the runc wait and loop idle time inside it; "
+          "Wait/WaitSandbox and warrenctl's calls left out):\n\n" % own[-1]["n"])
+        rows = [(m, fmt(v["calls_per_pod"], 1), fmt(v["total_ms_per_call"], 2), fmt(v["runtime_ms_per_call"], 2),
+                 fmt(v["own_ms_per_call"], 2), fmt(v["own_ms_per_pod"], 2)) for m, v in c["methods"].items()]
+        if c["unattributed_ms"] >= 0:
+            rows.append(("not in a call (events to containerd, exits, connections, timers)", "", "", "", "",
+                         fmt(c["unattributed_ms"], 2)))
+        a(md_table(["call", "calls/pod", "ms/call", "runc ms/call", "own ms/call", "own ms/pod"], rows))
+        a("\n")
+    if P:
         lg = P.get("log", {})
-        a("**From warrend.log** (%s): %s.  Lines seen: %s; %s per pod.  So the log alone cannot give a "
-          "call's duration; missing instrumentation: a line (or a counter) per ttrpc call at reply with its "
-          "service.method, object id and elapsed µs, and the time spent waiting for runc inside it.\n\n" % (
+        a("**From warrend.log** (%s): %s.  Lines seen: %s; %s per pod.  warrend writes no line per call "
+          "(no log I/O on the hot path): call durations are its counters' job (`warrenctl stats`).\n\n" % (
               lg.get("path"), lg.get("verdict"),
               ", ".join("%s ×%d" % kv for kv in sorted(lg.get("kinds", {}).items())) or "none",
               fmt(lg.get("lines_per_pod"), 0)))
         S = P["summary"]
         w = S.get("warren-ns", {})
         if "warrend_own_median_ms" in w:
-            a("**Measured from outside** (strace on warrend's front + runc timing wrapper, %d warren-ns pods):\n\n"
-              % w["count"])
+            a("**Cross-check from outside** (profile phase: strace on warrend's front + runc timing wrapper, "
+              "%d warren-ns pods):\n\n" % w["count"])
             a(md_table(["per pod (median)", "ms"], [
                 ("pod start while traced (client side)", fmt(w["total_median_ms"])),
                 ("warrend calls, request → reply (%s calls/pod)" % fmt(w.get("calls_per_pod"), 0),
                  fmt(w["warrend_calls_median_ms"])),
                 ("… of which runc running (spawned by warrend)", fmt(w["runc_in_warrend_median_ms"])),
-                ("**warrend's own share**", "**%s** (p90 %s)" % (fmt(w["warrend_own_median_ms"], 2),
-                                                                 fmt(w["warrend_own_p90_ms"], 2))),
+                ("warrend's own share, traced (an upper bound)", "%s (p90 %s)" % (
+                    fmt(w["warrend_own_median_ms"], 2), fmt(w["warrend_own_p90_ms"], 2))),
             ]))
             if w.get("pending"):
                 a("\nCalls still pending at the end of a pod start (blocking, excluded): %s.\n" % ", ".join(w["pending"]))
@@ -1024,7 +1151,7 @@ def write_report(R, out_dir, stem, png_err):
                 a("\nTracing makes warrend slower, so this share is an upper bound.  Rough estimate of the cost: the "
                   "traced pod starts were %s ms (runc) and %s ms (warren-ns) slower than the untraced "
                   "sequential N=%d run; runc's difference is the timing wrapper (%s ms per runc call), the "
-                  "rest of warren-ns's, ≈ %s ms, is strace on the front.  Corrected own share ≈ **%s ms/pod** "
+                  "rest of warren-ns's, ≈ %s ms, is strace on the front.  Corrected own share ≈ %s ms/pod "
                   "(not below the untraced on-CPU time).\n" % (
                       fmt(oe["runc_slower_ms"]), fmt(oe["warren_slower_ms"]), R["sequential"][0]["n"],
                       fmt(oe["wrapper_per_call_ms"], 2), fmt(oe["strace_ms"]), fmt(oe["own_corrected_ms"], 1)))
@@ -1033,8 +1160,11 @@ def write_report(R, out_dir, stem, png_err):
                     "; " + n for n in P.get("notes", []) if n.startswith("tracing cost")))
             if P.get("warrend_cpu_ms_per_pod") is not None:
                 a("\nwarrend on-CPU time (front + core, schedstat) during the profiled starts: %s ms per "
-                  "warren-ns pod; the rest of its own share is spent blocked in system calls.\n"
+                  "warren-ns pod; the rest of its traced share is spent blocked in system calls.\n"
                   % fmt(P["warrend_cpu_ms_per_pod"], 2))
+        else:
+            a("No cross-check from outside: %s.\n" % ("; ".join(P.get("notes", [])) or
+                                                     "strace is not installed (it is optional: apt-get install strace)"))
         sc = P.get("core_syscalls_per_pod")
         if sc:
             a("\nwarrend core's system calls per warren-ns pod start (`perf trace -s -p <core>`, a separate "
@@ -1042,9 +1172,6 @@ def write_report(R, out_dir, stem, png_err):
               "is idle waiting, poll on a pidfd is waiting for runc):\n\n" % P.get("n_perf", 0))
             rows = [(n, fmt(d["calls"], 1), fmt(d["ms"], 2), fmt(d["max_ms"], 2)) for n, d in list(sc.items())[:12]]
             a(md_table(["syscall", "calls/pod", "ms/pod", "max ms (one call)"], rows))
-        else:
-            a("**Not measured yet**: %s.\n" % ("; ".join(P.get("notes", [])) or
-                                              "strace is not installed (it is optional: apt-get install strace)"))
         if P.get("runc_verbs"):
             a("\nrunc invocations during the profiled pod starts (timing wrapper):\n\n")
             a(md_table(["handler: runc command", "calls/pod", "median ms"],
