@@ -208,10 +208,12 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 					      POSIX_SPAWN_SETSID);
+	int64_t spawning = wr_monotonic_ns();
 	int e = posix_spawn(&pid, ns->runtime, &fa, &at, (char *const *)argv, environ);
 	/* posix_spawn (clone and exec, the parent waits for the exec) is
 	 * counted as the daemon's own time, the rest as the runtime's */
 	int64_t spawned = wr_monotonic_ns();
+	wr_stats_runtime_spawn(spawned - spawning);
 	if (e) {
 		pid = -1;
 		wr_error_errno(err, e, "ns: %s: cannot run %s (%s)", what, rt, ns->runtime);

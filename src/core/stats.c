@@ -43,7 +43,7 @@ static void check_cb(struct ev_loop *loop, ev_check *w, int revents)
 void wr_stats_start(struct ev_loop *loop)
 {
 	wr_stats_stop();
-	st.c.idle_ns = st.c.runtime_wait_ns = 0;
+	st.c.idle_ns = st.c.runtime_wait_ns = st.c.runtime_spawn_ns = 0;
 	st.c.runtime_calls = st.c.iterations = st.c.uncounted = 0;
 	for (int i = 0; i < st.c.n_methods; i++) {
 		struct wr_stats_method *m = &st.c.methods[i];
@@ -118,6 +118,11 @@ void wr_stats_runtime_wait(int64_t spawned_ns)
 {
 	st.c.runtime_wait_ns += wr_monotonic_ns() - spawned_ns;
 	st.c.runtime_calls++;
+}
+
+void wr_stats_runtime_spawn(int64_t spawn_ns)
+{
+	st.c.runtime_spawn_ns += spawn_ns;
 }
 
 void wr_stats_read(struct wr_stats *out)

@@ -45,6 +45,7 @@ struct wr_stats {
 	int64_t wall_ns;          /* since wr_stats_start (0 when never started) */
 	int64_t idle_ns;          /* blocked in the loop, nothing to do */
 	int64_t runtime_wait_ns;  /* blocked on spawned OCI runtime processes */
+	int64_t runtime_spawn_ns; /* in posix_spawn starting them (part of own) */
 	uint64_t runtime_calls;
 	uint64_t iterations;      /* of the loop */
 	uint64_t uncounted;       /* calls of methods without a slot */
@@ -73,6 +74,10 @@ void wr_stats_call_end(const struct wr_stats_mark *m);
 
 /* A runtime process spawned at spawned_ns (wr_monotonic_ns) was reaped now. */
 void wr_stats_runtime_wait(int64_t spawned_ns);
+/* Starting a runtime process (posix_spawn: clone and exec) took spawn_ns.
+ * It counts as the daemon's own time, not the runtime's; kept apart to
+ * show what process creation costs on the machine. */
+void wr_stats_runtime_spawn(int64_t spawn_ns);
 
 /* The counters now. */
 void wr_stats_read(struct wr_stats *out);

@@ -10,7 +10,8 @@
  *        warrend core's own timing counters since it started (core/stats.h),
  *        one "key value" line each, times in ms: wall, busy (not blocked in
  *        its event loop), idle, runtime_wait (blocked on runc), own = busy −
- *        runtime_wait; then a row per method served: calls, total (arrival
+ *        runtime_wait, runtime_spawn (in posix_spawn starting runc, part of
+ *        own); then a row per method served: calls, total (arrival
  *        to reply), runtime, idle, own = total − runtime − idle
  *   warrenctl lifecycle [sandbox|task|exec]
  *        legal transitions from each state, read from the compiled charts
@@ -338,6 +339,7 @@ static int stats(const char *address)
 	printf("%-16s %.3f\n", "runtime_wait_ms", msec(r->runtime_wait_ns));
 	printf("%-16s %llu\n", "runtime_calls", (unsigned long long)r->runtime_calls);
 	printf("%-16s %.3f\n", "own_ms", msec(busy - r->runtime_wait_ns));
+	printf("%-16s %.3f\n", "runtime_spawn_ms", msec(r->runtime_spawn_ns));
 	printf("%-16s %.3f\n", "cpu_ms", msec(r->cpu_ns));
 	printf("%-16s %llu\n", "loop_iterations", (unsigned long long)r->iterations);
 	printf("%-16s %llu\n", "uncounted_calls", (unsigned long long)r->uncounted_calls);

@@ -240,6 +240,7 @@ static void stats(struct wr_ttrpc_call *call, void *ctx)
 	resp.idle_ns = s.idle_ns;
 	resp.runtime_wait_ns = s.runtime_wait_ns;
 	resp.runtime_calls = s.runtime_calls;
+	resp.runtime_spawn_ns = s.runtime_spawn_ns;
 	resp.cpu_ns = (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec;
 	resp.iterations = s.iterations;
 	resp.uncounted_calls = s.uncounted;

@@ -527,6 +527,7 @@ def counters_share(st0, st1, front_cpu_ns, n):
     d = {k: (k1[k] - k0.get(k, 0)) / n for k in k1 if k != "pid"}
     out = {"n": n, "busy_ms": d["busy_ms"], "runtime_wait_ms": d["runtime_wait_ms"],
            "runtime_calls": d["runtime_calls"], "core_own_ms": d["busy_ms"] - d["runtime_wait_ms"],
+           "runtime_spawn_ms": d.get("runtime_spawn_ms"),
            "core_cpu_ms": d.get("cpu_ms"),
            "front_cpu_ms": front_cpu_ns / 1e6 / n if front_cpu_ns is not None else None}
     out["own_ms"] = out["core_own_ms"] + (out["front_cpu_ms"] or 0.0)
@@ -1105,6 +1106,7 @@ def write_report(R, out_dir, stem, png_err):
             ["… of which blocked on runc (runs per pod: %s)" % "/".join(fmt(c["runtime_calls"], 1) for c in cs)]
             + [fmt(c["runtime_wait_ms"], 2) for c in cs],
             ["core own = busy − runc wait"] + [fmt(c["core_own_ms"], 2) for c in cs],
+            ["… of which starting runc (posix_spawn: clone + exec)"] + [fmt(c.get("runtime_spawn_ms"), 2) for c in cs],
             ["front on-CPU (schedstat; the front is not instrumented)"] + [fmt(c["front_cpu_ms"], 2) for c in cs],
             ["**warrend's own share** = core own + front CPU"] + ["**%s**" % fmt(c["own_ms"], 2) for c in cs],
             ["core on-CPU, for comparison (its own clock)"] + [fmt(c["core_cpu_ms"], 2) for c in cs],

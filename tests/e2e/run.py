@@ -1322,7 +1322,8 @@ def warrenctl(t):
           keys.get("own_ms", 0) > 0, "stats: no runtime wait or own time:\n%s", out)
     check(abs(keys["busy_ms"] + keys["idle_ms"] - keys["wall_ms"]) < 0.01 and
           abs(keys["busy_ms"] - keys["runtime_wait_ms"] - keys["own_ms"]) < 0.01 and
-          keys["runtime_wait_ms"] < keys["busy_ms"] < keys["wall_ms"],
+          keys["runtime_wait_ms"] < keys["busy_ms"] < keys["wall_ms"] and
+          0 < keys.get("runtime_spawn_ms", 0) < keys["own_ms"],
           "stats: inconsistent totals:\n%s", out)
     r = ctl("inspect", "no-such-id", check_rc=False)
     check(r.returncode != 0 and "no such sandbox, task or exec" in r.stderr, "inspect unknown: %r",

@@ -132,6 +132,15 @@ static void test_runtime_wait(void **state)
 	assert_int_equal(s.runtime_calls, 2);
 	assert_true(s.runtime_wait_ns >= 15 * MS);
 	assert_true(s.runtime_wait_ns < 1000 * MS);
+	/* spawning is counted apart, and not as waiting */
+	assert_int_equal(s.runtime_spawn_ns, 0);
+	wr_stats_runtime_spawn(2 * MS);
+	wr_stats_runtime_spawn(3 * MS);
+	struct wr_stats t;
+	wr_stats_read(&t);
+	assert_int_equal(t.runtime_spawn_ns, 5 * MS);
+	assert_int_equal(t.runtime_wait_ns, s.runtime_wait_ns);
+	assert_int_equal(t.runtime_calls, 2);
 }
 
 static void test_call_accounting(void **state)

@@ -1060,7 +1060,7 @@ const ProtobufCMessageDescriptor warren__control__v1__method_stats__descriptor =
   (ProtobufCMessageInit) warren__control__v1__method_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field_descriptors[9] =
+static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field_descriptors[10] =
 {
   {
     "pid",
@@ -1170,6 +1170,18 @@ static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "runtime_spawn_ns",
+    10,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, runtime_spawn_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned warren__control__v1__stats_response__field_indices_by_name[] = {
   5,   /* field[5] = cpu_ns */
@@ -1178,6 +1190,7 @@ static const unsigned warren__control__v1__stats_response__field_indices_by_name
   8,   /* field[8] = methods */
   0,   /* field[0] = pid */
   4,   /* field[4] = runtime_calls */
+  9,   /* field[9] = runtime_spawn_ns */
   3,   /* field[3] = runtime_wait_ns */
   7,   /* field[7] = uncounted_calls */
   1,   /* field[1] = wall_ns */
@@ -1185,7 +1198,7 @@ static const unsigned warren__control__v1__stats_response__field_indices_by_name
 static const ProtobufCIntRange warren__control__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 9 }
+  { 0, 10 }
 };
 const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor =
 {
@@ -1195,7 +1208,7 @@ const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor
   "Warren__Control__V1__StatsResponse",
   "warren.control.v1",
   sizeof(Warren__Control__V1__StatsResponse),
-  9,
+  10,
   warren__control__v1__stats_response__field_descriptors,
   warren__control__v1__stats_response__field_indices_by_name,
   1,  warren__control__v1__stats_response__number_ranges,

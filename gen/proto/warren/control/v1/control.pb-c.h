@@ -216,10 +216,14 @@ struct  Warren__Control__V1__StatsResponse
   uint64_t uncounted_calls;
   size_t n_methods;
   Warren__Control__V1__MethodStats **methods;
+  /*
+   * in posix_spawn starting them (part of own)
+   */
+  int64_t runtime_spawn_ns;
 };
 #define WARREN__CONTROL__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&warren__control__v1__stats_response__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
 
 
 /* Warren__Control__V1__ListRequest methods */
