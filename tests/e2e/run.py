@@ -501,6 +501,33 @@ def containerd_restart(t):
     cri.remove_pod(pod)
 
 
+@case("output_through_containerd_restart")
+def output_through_containerd_restart(t):
+    """A container that writes to stdout all the time keeps running through
+    a containerd restart, while nothing reads its output, and what it
+    writes afterwards reaches its log again."""
+    cri = t.cri
+    pod, cfg = t.run_pod("chatty")
+    cid = t.create(pod, cfg, "c1", log_path="c1.log", command=[
+        "sh", "-c", "i=0; while true; do i=$((i+1)); echo line $i; sleep 0.01; done"])
+    cri.start(cid)
+    log_path = os.path.join(cfg.log_directory, "c1.log")
+    lines = lambda: read_file(log_path).count("\n") if os.path.exists(log_path) else 0
+    check(Events.wait(lambda: lines() >= 20, 10), "no output before the restart: %d lines", lines())
+    t.h.restart()
+    time.sleep(1)   # the container keeps writing while containerd settles
+    check(cri.state(cid) == "CONTAINER_RUNNING", "container after restart: %s (log ends %r)",
+          cri.state(cid), read_file(log_path)[-200:])
+    n = lines()
+    check(Events.wait(lambda: lines() >= n + 20, 10),
+          "no output after the restart: %d lines, then %d", n, lines())
+    check(cri.state(cid) == "CONTAINER_RUNNING", "container: %s", cri.state(cid))
+    cri.stop(cid, grace=1)
+    cri.remove(cid)
+    cri.stop_pod(pod)
+    cri.remove_pod(pod)
+
+
 def cgroup_file(t, cid, controller, name):
     """A file of the container's cgroup (v1 hierarchy, or the unified one)."""
     for base in ("/sys/fs/cgroup/%s%s/%s" % (controller, t.h.cgroup_parent, cid),
