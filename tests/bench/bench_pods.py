@@ -638,6 +638,7 @@ def machine(b):
         "binaries": {k: v[:16] for k, v in b.binaries.items()},
         "loadavg_start": be.read("/proc/loadavg").split()[:3],
         "other_harness_runs": len(b.h.other_runs()),
+        "run_tmpfs": b.run_tmpfs,
     }
 
 
@@ -892,8 +893,8 @@ def where_time_goes(R):
             elif "warrend_own_median_ms" in w:
                 cands.append("warrend's own work (%.0f ms traced, %s ms on-CPU)" % (
                     w["warrend_own_median_ms"], fmt(P.get("warrend_cpu_ms_per_pod"), 0)))
-            out.append("To reach %.1f× runc at N=%d, warren-ns's median pod start (%.0f ms) must lose %.0f ms "
-                       "(runc's median is %.0f ms)%s." % (
+            out.append("To reach %.1f× runc at N=%d, warren-ns's median pod start (%.1f ms) must lose %.1f ms "
+                       "(runc's median is %.1f ms)%s." % (
                            TARGETS["start_ratio"], seq[-1]["n"], big["warren-ns"]["median_ms"], need,
                            big["runc"]["median_ms"],
                            "; the warren-side candidates measured here: " + ", ".join(cands) if cands else ""))
@@ -948,7 +949,13 @@ def write_report(R, out_dir, stem, png_err):
       "process — for all pods, no pause process).  Both handlers run the same image (busybox `sleep 3600`) "
       "on the same CNI bridge, cgroup parent and overlayfs snapshotter, driven by one CRI gRPC client that "
       "stays connected.  Warren's binaries are copied into the private dir at start.  Timings are "
-      "client-side wall clock (time.perf_counter) around the CRI calls.\n\n" % M["containerd"])
+      "client-side wall clock (time.perf_counter) around the CRI calls.  %s\n\n" % (
+          M["containerd"],
+          "What a node keeps under /run — containerd's state dir, runc's root and warren's state dir — "
+          "is on a private tmpfs, as on a node (this machine's /run is a directory of the root file "
+          "system); containerd's root (images, snapshots) and warren's root (its journal) are on disk."
+          if M.get("run_tmpfs") else
+          "All of the private dir, /run-like state dirs included, is on the file system of /tmp."))
     cfg = R["config"]
     a("- **pod start** = RunPodSandbox + CreateContainer + StartContainer.  Sequential: N = %s pods per "
       "handler started one after the other, strictly alternating runc, warren-ns, runc, …; pods stay up "
