@@ -148,6 +148,20 @@ static int dup_high(int fd)
 	return nfd;
 }
 
+/* glibc keeps the real-time signals below SIGRTMIN (32 and 33) for itself:
+ * sigfillset leaves them out and sigaddset refuses them, and posix_spawn's
+ * child sets any it does not have to reset to SIG_IGN — a disposition that
+ * survives exec, through runc into the container (SigIgn 0x80000000 where
+ * the runc shim's containers have none).  Put them in the set to reset by
+ * hand: glibc's sigset_t is an array of unsigned long, bit n-1 for n. */
+static void reserved_signals_too(sigset_t *set)
+{
+	unsigned long *w = (unsigned long *)set;
+	const unsigned bits = 8 * sizeof *w;
+	for (int sig = __SIGRTMIN; sig < SIGRTMIN; sig++)
+		w[(unsigned)(sig - 1) / bits] |= 1UL << ((unsigned)(sig - 1) % bits);
+}
+
 int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args,
 	       const int *stdio, char **out, struct wr_error *err)
 {
@@ -204,6 +218,7 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 	sigset_t none, all;
 	sigemptyset(&none);
 	sigfillset(&all);
+	reserved_signals_too(&all);
 	posix_spawnattr_setsigmask(&at, &none);
 	posix_spawnattr_setsigdefault(&at, &all);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |

@@ -315,6 +315,10 @@ def cri_pod(t):
     code, out, err = cri.exec_sync(cid, ["sh", "-c", "echo hi; exit 7"])
     check((code, out) == (7, b"hi\n"), "exec: exit %d stdout %r stderr %r", code, out, err)
     check(cri.out(cid, ["hostname"]) == "e2e-pod", "hostname in container")
+    # no signal ignored in an exec'd process, as with the runc shim (a
+    # SIG_IGN survives exec from whoever spawned runc)
+    ign = cri.out(cid, ["grep", "SigIgn", "/proc/self/status"])
+    check(ign == "SigIgn:\t0000000000000000", "ignored signals in an exec: %r", ign)
     addrs = cri.out(cid, ["ip", "-o", "-4", "addr", "show"])
     check(" %s/" % st.network.ip in addrs, "container is not in the pod's CNI netns "
           "(no %s): %r", st.network.ip, addrs)
