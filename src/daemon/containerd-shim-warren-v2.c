@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -113,6 +114,19 @@ static int can_connect(const char *path)
 	return ok;
 }
 
+/* 1 when a warrend front holds the ready lock: it listens on every backend
+ * socket.  Costs warrend nothing, where a probe connection is accepted,
+ * handed to the core and closed again on every pod start. */
+static int front_ready(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int held = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);   /* drops our shared lock, if we got it */
+	return held;
+}
+
 /* warrend next to this binary, else $WARREN_DAEMON, else on PATH. */
 static void daemon_path(char *out, size_t size)
 {
@@ -183,7 +197,8 @@ static int ensure_daemon(const struct args *a, const char *backend, char *sock, 
 	    wr_instance_socket(&in, backend, sock, size, &err) < 0 ||
 	    wr_mkdir_p(in.state_dir, 0711, &err) < 0)
 		return die("%s%s", err.msg, "");
-	if (can_connect(sock))
+	/* an older warrend (mid-upgrade) has no ready lock: then connect */
+	if (front_ready(in.ready_path) || can_connect(sock))
 		return 0;
 	if (spawn_daemon(&in, a->address) < 0)
 		return die("cannot fork warrend: %s%s", strerror(errno), "");

@@ -304,6 +304,7 @@ static int run_front(const struct options *opt, const struct wr_instance *in)
 		.core_args = args,
 		.listen = listen,
 		.n_listen = 1,
+		.ready_path = in->ready_path,
 	};
 	wr_info("warrend %s front for containerd %s (core: %s)", WARREN_VERSION, opt->address, self);
 	return wr_relay_front_run(&cfg);

@@ -40,6 +40,7 @@ int wr_instance_init(struct wr_instance *in, const char *address, const struct w
 	    fmt(in->root_dir, sizeof in->root_dir, err, "%s/%s", root, in->key) ||
 	    fmt(in->db_path, sizeof in->db_path, err, "%s/%s", in->root_dir, "warren.db") ||
 	    fmt(in->lock_path, sizeof in->lock_path, err, "%s/%s", in->state_dir, "warrend.lock") ||
+	    fmt(in->ready_path, sizeof in->ready_path, err, "%s/%s", in->state_dir, "warrend.ready") ||
 	    fmt(in->log_path, sizeof in->log_path, err, "%s/%s", in->state_dir, "warrend.log"))
 		return -1;
 	return 0;

@@ -2,7 +2,9 @@
  *
  * One warrend serves one containerd instance (two containerds on one host
  * never share a daemon), so every path is keyed by a hash of containerd's
- * address:  <state>/<key>/<backend>.sock, <state>/<key>/warrend.lock, and
+ * address:  <state>/<key>/<backend>.sock, <state>/<key>/warrend.lock (held
+ * by the running warrend), <state>/<key>/warrend.ready (held by its front
+ * while it listens: the shim's cheap "is it up?") and
  * <root>/<key>/warren.db.  state and root are warren.conf's state_dir
  * (/run/warren) and root_dir (/var/lib/warren); WARREN_STATE_DIR and
  * WARREN_ROOT override them (tests give each private containerd private
@@ -27,6 +29,7 @@ struct wr_instance {
 	char root_dir[PATH_MAX];     /* the journal (persistent) */
 	char db_path[PATH_MAX];
 	char lock_path[PATH_MAX];
+	char ready_path[PATH_MAX];   /* flock'd by the front while it listens */
 	char log_path[PATH_MAX];
 };
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -458,8 +459,31 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/* Every listener accepts: take the ready lock (kept until close_listeners;
+ * close-on-exec, so a core never holds it).  Not fatal: without it shims
+ * fall back to connecting. */
+static void take_ready(struct wr_relay *r)
+{
+	r->ready_fd = -1;
+	if (!r->cfg->ready_path)
+		return;
+	int fd = open(r->cfg->ready_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		wr_warn("relay: cannot lock %s: %s (shims will connect to check warrend is up)",
+			r->cfg->ready_path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	r->ready_fd = fd;
+}
+
 static void close_listeners(struct wr_relay *r)
 {
+	if (r->ready_fd >= 0) {   /* not ready from now on */
+		close(r->ready_fd);
+		r->ready_fd = -1;
+	}
 	while (r->listeners) {
 		struct relay_listener *l = r->listeners;
 		r->listeners = l->next;
@@ -539,6 +563,7 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	r->loop = ev_default_loop(0);
 	r->cfg = cfg;
 	r->ctl_fd = -1;
+	r->ready_fd = -1;
 	wr_exits_init(&r->exits);
 	wr_held_init(&r->held);
 	wr_heap_trim_init(&r->trim, r->loop, WR_HEAP_TRIM_DELAY);
@@ -550,6 +575,7 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 		free(r);
 		return 1;
 	}
+	take_ready(r);
 	ev_io_init(&r->ctl_rio, ctl_read_cb, -1, EV_READ);
 	ev_io_init(&r->ctl_wio, ctl_write_cb, -1, EV_WRITE);
 	ev_timer_init(&r->respawn, respawn_cb, 0., 0.);

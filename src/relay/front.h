@@ -46,6 +46,9 @@ struct wr_relay_config {
 	const struct wr_relay_listen *listen;
 	size_t n_listen;
 	double core_stop_timeout;        /* seconds from SIGTERM to SIGKILL (0: 10) */
+	const char *ready_path;          /* flock'd (exclusive) while the listeners
+					    accept, so a shim can tell warrend is up
+					    without connecting; NULL: none */
 };
 
 /* Listen, spawn the core, relay until SIGTERM/SIGINT.  Must run in the main

@@ -60,6 +60,7 @@ struct wr_relay {
 	struct ev_loop *loop;
 	const struct wr_relay_config *cfg;
 	struct relay_listener *listeners;
+	int ready_fd;                   /* holds cfg->ready_path's lock; -1: none */
 	struct relay_conn *conns;
 	uint64_t next_conn_id;
 

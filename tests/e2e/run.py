@@ -14,6 +14,7 @@
 # checker must find nothing left; "teardown" stops containerd and checks that
 # nothing at all is left.  Daemon logs of the last run: build/e2e/logs/.
 import argparse
+import glob
 import json
 import os
 import re
@@ -1622,7 +1623,14 @@ def front_kill(t):
     mounts, namespace files, cgroups), and the next pod runs."""
     cri = t.cri
     since, pod, cfg, c1, front, core = core_case_setup(t, "frontkill")
+    # the shim asks "is warrend up?" by its front's lock, not by connecting
+    ready = glob.glob(os.path.join(t.h.warren_state, "*", "warrend.ready"))
+    check(len(ready) == 1 and flock_holders(ready[0]) == {front},
+          "ready lock of %s held by %s, not the front %d", ready,
+          ready and flock_holders(ready[0]), front)
     os.kill(front, signal.SIGKILL)
+    check(Events.wait(lambda: not harness.alive(front), 5), "front %d still alive", front)
+    check(front not in flock_holders(ready[0]), "the dead front still holds the ready lock")
     check(Events.wait(lambda: cri.state(c1) == "CONTAINER_EXITED", 20),
           "containerd still sees the container %s", cri.state(c1))
     check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "pod %s", cri.pod_state(pod))
@@ -1642,6 +1650,18 @@ def front_kill(t):
     cri.remove(cid)
     cri.stop_pod(pod2)
     cri.remove_pod(pod2)
+
+
+def flock_holders(path):
+    """The pids holding a flock on path's inode (/proc/locks)."""
+    st = os.stat(path)
+    holders = set()
+    with open("/proc/locks") as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 6 and p[1] == "FLOCK" and p[5].rsplit(":", 1)[-1] == str(st.st_ino):
+                holders.add(int(p[4]))
+    return holders
 
 
 @case("upgrade")
