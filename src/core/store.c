@@ -41,6 +41,7 @@ enum stmt_id {
 	ST_HISTORY,
 	ST_LAST,
 	ST_COUNT,
+	ST_MAX_SEQ,
 	ST_N
 };
 
@@ -65,8 +66,8 @@ static const char *const stmt_sql[ST_N] = {
 	[ST_DEL_OBJECT] = "DELETE FROM objects WHERE kind = ?1 AND ns = ?2 AND id = ?3",
 	[ST_DEL_JOURNAL] = "DELETE FROM journal WHERE kind = ?1 AND ns = ?2 AND id = ?3",
 	[ST_APPEND] = "INSERT INTO journal(ts, kind, ns, id, phase, from_state, event, action,"
-		      " to_state, code, message, args)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		      " to_state, code, message, args, seq)"
+		      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
 	[ST_LOAD] = "SELECT kind, ns, id, owner, backend, state, pid, exit_status, exited_at,"
 		    " created_at, updated_at, reason, spec, bstate FROM objects ORDER BY seq",
 	[ST_HISTORY] = "SELECT seq, ts, phase, from_state, event, action, to_state, code,"
@@ -76,12 +77,14 @@ static const char *const stmt_sql[ST_N] = {
 		    " message, args FROM journal WHERE kind = ?1 AND ns = ?2 AND id = ?3"
 		    " ORDER BY seq DESC LIMIT 1",
 	[ST_COUNT] = "SELECT count(*) FROM journal",
+	[ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM journal",
 };
 
 struct wr_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *st[ST_N];   /* all prepared once open succeeded */
+	int64_t last_seq;         /* the journal's highest seq (read at open) */
 };
 
 static const char *const phase_names[] = {
@@ -312,9 +315,40 @@ static int migrate_0_to_1(struct wr_store *s, struct wr_error *err)
  * order, all in one transaction with the user_version update, so a database is
  * at exactly one version.  Append only: never edit a migration that shipped,
  * databases out there already ran it. */
+/* Schema v2: the journal clustered by object.  v1's journal was a rowid
+ * table (seq AUTOINCREMENT) with an index on (kind, ns, id, seq), so every
+ * appended row wrote three b-tree pages — the table's, the index's and
+ * sqlite_sequence's — besides the object's: four WAL frames per step.  Keyed
+ * by (kind, ns, id, seq) WITHOUT ROWID, a row is one page, next to the rest
+ * of its object's history, which is how it is read (history, last row) and
+ * removed.  seq is now the store's: one more than the highest in the file
+ * (read at open), so numbers stay increasing in the order steps happened;
+ * those of removed rows may be used again after a restart. */
+static int migrate_1_to_2(struct wr_store *s, struct wr_error *err)
+{
+	static const char sql[] =
+		"CREATE TABLE journal_v2 ("
+		" kind TEXT NOT NULL, ns TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL,"
+		" ts INTEGER NOT NULL,"
+		" phase TEXT NOT NULL CHECK (phase IN ('intent', 'outcome', 'transition')),"
+		" from_state TEXT NOT NULL, event TEXT NOT NULL, action TEXT NOT NULL DEFAULT '',"
+		" to_state TEXT NOT NULL, code INTEGER NOT NULL DEFAULT 0,"
+		" message TEXT NOT NULL DEFAULT '', args TEXT NOT NULL DEFAULT '',"
+		" PRIMARY KEY (kind, ns, id, seq)) WITHOUT ROWID;"
+		"INSERT INTO journal_v2(kind, ns, id, seq, ts, phase, from_state, event, action,"
+		" to_state, code, message, args)"
+		" SELECT kind, ns, id, seq, ts, phase, from_state, event, action, to_state, code,"
+		" message, args FROM journal;"
+		"DROP TABLE journal;"
+		"ALTER TABLE journal_v2 RENAME TO journal;"
+		"DELETE FROM sqlite_sequence WHERE name = 'journal';";
+	return exec_sql(s, sql, "clustering the journal by object (schema version 2)", err);
+}
+
 typedef int (*migration_fn)(struct wr_store *s, struct wr_error *err);
 static const migration_fn migrations[] = {
 	migrate_0_to_1,
+	migrate_1_to_2,
 };
 _Static_assert(sizeof migrations / sizeof migrations[0] == WR_STORE_SCHEMA_VERSION,
 	       "one migration per schema version");
@@ -510,6 +544,14 @@ int wr_store_open(struct wr_store **out, const char *path, struct wr_error *err)
 			goto fail;
 		}
 	}
+	rc = sqlite3_step(s->st[ST_MAX_SEQ]);
+	if (rc != SQLITE_ROW) {
+		open_fail(s, err, rc, "reading the journal's last number");
+		done_with(s->st[ST_MAX_SEQ]);
+		goto fail;
+	}
+	s->last_seq = sqlite3_column_int64(s->st[ST_MAX_SEQ], 0);
+	done_with(s->st[ST_MAX_SEQ]);
 	*out = s;
 	return 0;
 fail:
@@ -660,11 +702,12 @@ int wr_store_append(struct wr_store *s, struct wr_journal_row *row, struct wr_er
 	    bind_str(st, 5, phase_names[row->phase]) || bind_str(st, 6, row->from) ||
 	    bind_str(st, 7, row->event) || bind_str(st, 8, row->action) || bind_str(st, 9, row->to) ||
 	    sqlite3_bind_int(st, 10, row->code) || bind_str(st, 11, row->message) ||
-	    bind_str(st, 12, row->args))
+	    bind_str(st, 12, row->args) || sqlite3_bind_int64(st, 13, s->last_seq + 1))
 		return bind_fail(s, st, what, err);
 	if (run(s, st, what, err))
 		return -1;
-	row->seq = sqlite3_last_insert_rowid(s->db);
+	/* a rolled-back step leaves a gap; numbers only ever increase */
+	row->seq = ++s->last_seq;
 	return 0;
 }
 

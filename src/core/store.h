@@ -26,7 +26,7 @@
 #include "core/error.h"
 #include "core/object.h"
 
-#define WR_STORE_SCHEMA_VERSION 1
+#define WR_STORE_SCHEMA_VERSION 2
 
 struct wr_store;
 struct sqlite3;

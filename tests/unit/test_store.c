@@ -322,7 +322,7 @@ static void test_empty_file_is_fresh(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	struct wr_store *s = open_ok(f->path);
-	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA user_version"), 1);
+	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA user_version"), WR_STORE_SCHEMA_VERSION);
 	wr_store_close(s);
 }
 
@@ -743,7 +743,9 @@ static void test_newer_schema(void **state)
 
 	refused(f->path, WR_FAILED_PRECONDITION, &err);
 	assert_non_null(strstr(err.msg, "99"));
-	assert_non_null(strstr(err.msg, "(1)"));
+	char supported[16];
+	snprintf(supported, sizeof supported, "(%d)", WR_STORE_SCHEMA_VERSION);
+	assert_non_null(strstr(err.msg, supported));
 	assert_non_null(strstr(err.msg, "upgrade warren"));
 
 	char mode[16];
@@ -1049,6 +1051,115 @@ static void test_exclusive_lock(void **state)
 	sqlite3_close(other);
 }
 
+/* A version 1 database, as warren 0.1 wrote it (journal.seq AUTOINCREMENT
+ * with an index), is migrated in place: every row kept with its number, the
+ * history in order, new rows numbered after the old ones. */
+static void test_migrate_v1(void **state)
+{
+	struct fix *f = *state;
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	raw_exec(db,
+		 "CREATE TABLE objects ("
+		 " kind TEXT NOT NULL, ns TEXT NOT NULL, id TEXT NOT NULL,"
+		 " owner TEXT NOT NULL DEFAULT '', backend TEXT NOT NULL DEFAULT '',"
+		 " state TEXT NOT NULL, pid INTEGER NOT NULL DEFAULT 0,"
+		 " exit_status INTEGER NOT NULL DEFAULT 0, exited_at INTEGER NOT NULL DEFAULT 0,"
+		 " created_at INTEGER NOT NULL DEFAULT 0, updated_at INTEGER NOT NULL DEFAULT 0,"
+		 " reason TEXT NOT NULL DEFAULT '', spec TEXT NOT NULL DEFAULT '{}',"
+		 " bstate TEXT NOT NULL DEFAULT '{}', seq INTEGER NOT NULL,"
+		 " PRIMARY KEY (kind, ns, id));"
+		 "CREATE UNIQUE INDEX objects_by_seq ON objects(seq);"
+		 "CREATE TABLE journal ("
+		 " seq INTEGER PRIMARY KEY AUTOINCREMENT, ts INTEGER NOT NULL,"
+		 " kind TEXT NOT NULL, ns TEXT NOT NULL, id TEXT NOT NULL,"
+		 " phase TEXT NOT NULL CHECK (phase IN ('intent', 'outcome', 'transition')),"
+		 " from_state TEXT NOT NULL, event TEXT NOT NULL, action TEXT NOT NULL DEFAULT '',"
+		 " to_state TEXT NOT NULL, code INTEGER NOT NULL DEFAULT 0,"
+		 " message TEXT NOT NULL DEFAULT '', args TEXT NOT NULL DEFAULT '');"
+		 "CREATE INDEX journal_by_object ON journal(kind, ns, id, seq);"
+		 "INSERT INTO objects(kind, ns, id, state, seq) VALUES ('task', 'default', 't', 'running', 1);"
+		 "INSERT INTO journal(ts, kind, ns, id, phase, from_state, event, action, to_state)"
+		 " VALUES (10, 'task', 'default', 't', 'intent', 'created', 'Start', 'start', 'starting'),"
+		 " (11, 'task', 'default', 'gone', 'transition', 'created', 'Lost', '', 'stopped'),"
+		 " (12, 'task', 'default', 't', 'outcome', 'starting', 'Done', '', 'running');"
+		 "DELETE FROM journal WHERE id = 'gone';"
+		 "PRAGMA user_version = 1;");
+	sqlite3_close(db);
+
+	struct wr_store *s = open_ok(f->path);
+	db = wr_store_handle(s);
+	assert_int_equal(raw_int(db, "PRAGMA user_version"), WR_STORE_SCHEMA_VERSION);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'journal'"
+				     " AND sql LIKE '%WITHOUT ROWID%'"), 1);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema"
+				     " WHERE name IN ('journal_by_object', 'journal_v2')"), 0);
+	struct objs l;
+	load_ok(s, &l);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.o[0]->state, TASK_S_RUNNING);
+	objs_free(&l);
+	struct rows h = { 0 };
+	struct wr_error err = { 0 };
+	assert_int_equal(wr_store_history(s, WR_KIND_TASK, "default", "t", grab, &h, &err), 0);
+	assert_int_equal(h.n, 2);
+	assert_int_equal(h.r[0].seq, 1);
+	assert_int_equal(h.r[0].ts, 10);
+	assert_string_equal(h.r[0].event, "Start");
+	assert_int_equal(h.r[1].seq, 3);
+	assert_string_equal(h.r[1].event, "Done");
+	/* numbered after the highest kept row */
+	assert_int_equal(append_ok(s, WR_KIND_TASK, "t", WR_PHASE_TRANSITION, "running", "Exit",
+				   "", "stopped"), 4);
+	wr_store_close(s);
+	s = open_ok(f->path);
+	assert_int_equal(append_ok(s, WR_KIND_TASK, "u", WR_PHASE_TRANSITION, "absent", "Create",
+				   "", "created"), 5);
+	wr_store_close(s);
+}
+
+static int count_frames(void *ctx, sqlite3 *db, const char *name, int pages)
+{
+	(void)db;
+	(void)name;
+	*(int *)ctx = pages;
+	return SQLITE_OK;
+}
+
+/* A step writes the object's page and one journal page: two WAL frames
+ * (schema v1 wrote four: the journal table, its index and sqlite_sequence). */
+static void test_step_frames(void **state)
+{
+	struct fix *f = *state;
+	struct wr_store *s = open_ok(f->path);
+	struct wr_error err = { 0 };
+	for (int i = 0; i < 20; i++) {   /* some objects and history first */
+		char id[16];
+		snprintf(id, sizeof id, "t%d", i);
+		assert_int_equal(wr_store_begin(s, &err), 0);
+		put_new(s, WR_KIND_TASK, id, TASK_S_CREATED);
+		append_ok(s, WR_KIND_TASK, id, WR_PHASE_TRANSITION, "absent", "Create", "", "created");
+		assert_int_equal(wr_store_commit(s, &err), 0);
+	}
+	int pages = 0, before;
+	sqlite3_wal_hook(wr_store_handle(s), count_frames, &pages);
+	struct wr_object *o = mk(WR_KIND_TASK, "default", "t7", "", TASK_S_RUNNING);
+	for (int i = 0; i < 3; i++) {
+		o->updated_at = 1000 + i;   /* the object's row changes, as in a step */
+		assert_int_equal(wr_store_begin(s, &err), 0);
+		put_ok(s, o);
+		append_ok(s, WR_KIND_TASK, "t7", WR_PHASE_INTENT, "created", "Start", "start",
+			  "starting");
+		before = pages;
+		assert_int_equal(wr_store_commit(s, &err), 0);
+		if (i > 0)   /* the hook reports the WAL's size from its first commit on */
+			assert_int_equal(pages - before, 2);
+	}
+	sqlite3_wal_hook(wr_store_handle(s), NULL, NULL);
+	wr_object_free(o);
+	wr_store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1073,6 +1184,8 @@ int main(void)
 		T(test_invalid_object),
 		T(test_reentrant_walk),
 		T(test_exclusive_lock),
+		T(test_migrate_v1),
+		T(test_step_frames),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
