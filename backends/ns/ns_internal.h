@@ -168,12 +168,11 @@ int wr_ns_stdio_open(struct wr_ns_stdio *s, const char *in, const char *out, con
 		     struct wr_error *err);
 void wr_ns_stdio_close(struct wr_ns_stdio *s);
 /* open(2) of one of containerd's stdio FIFOs (or any file), non-blocking,
- * close-on-exec.  With late_reader_ok, a FIFO's write side whose reader is
- * not there yet (containerd opens it from a goroutine, maybe after our call
- * arrives) is opened read-write: output waits in the pipe for the reader.
- * -1 with err naming which ("stdout") and path; FailedPrecondition when a
- * write side has no reader and late_reader_ok is 0. */
-int wr_ns_fifo_open(const char *path, int flags, const char *which, int late_reader_ok,
+ * close-on-exec.  With wait, a write side whose reader is not there yet
+ * (containerd opens it from a goroutine, maybe after our call arrives) is
+ * tried again for up to 2 s.  -1 with err naming which ("stdout") and path,
+ * FailedPrecondition when nobody reads. */
+int wr_ns_fifo_open(const char *path, int flags, const char *which, int wait,
 		    struct wr_error *err);
 
 /* ---- ns_tty.c: terminals (terminal=true) -------------------------------------- */

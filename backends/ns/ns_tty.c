@@ -133,15 +133,15 @@ static int wait_in(int fd, int64_t deadline)
 
 /* ---- the console socket --------------------------------------------------------- */
 
-/* A stdio FIFO of the process (stdio.c's opener; with late_reader_ok as an exec's
+/* A stdio FIFO of the process (stdio.c's opener; with wait as an exec's
  * start needs it): its fd, -1 when it has none, -2 when it cannot be
  * opened (err set). */
-static int open_fifo(const char *path, int flags, const char *which, int late_reader_ok,
+static int open_fifo(const char *path, int flags, const char *which, int wait,
 		     struct wr_error *err)
 {
 	if (!path || !*path)
 		return -1;
-	int fd = wr_ns_fifo_open(path, flags, which, late_reader_ok, err);
+	int fd = wr_ns_fifo_open(path, flags, which, wait, err);
 	return fd < 0 ? -2 : fd;
 }
 

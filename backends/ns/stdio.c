@@ -5,38 +5,40 @@
  * but asynchronously: its fifo package issues the blocking open(2) of the
  * read side from a goroutine, which may not have reached the kernel yet
  * when an exec's Start arrives (CRI's ExecSync, on a busy node).  So the
- * write side is opened with O_NONBLOCK and, when that fails with ENXIO (no
- * reader yet), opened read-write instead (wr_ns_fifo_open, which a
- * terminal's FIFOs go through too: ns_tty.c).  Linux never blocks or fails
- * a FIFO's O_RDWR open; the process's output waits in the pipe until
- * containerd's reader arrives, and a reader that goes away (containerd
- * restarting) never turns the process's writes into EPIPE — as with the
- * runc shim, which keeps a read side of its own open for that reason.
- * Nothing waits on the daemon's one thread.  The fds are then made
- * blocking, as the process expects.  Our copies are closed once the
- * runtime has handed them to the process: when the process exits, the last
- * writer is gone and containerd's copy loop ends. */
+ * write side is opened with O_NONBLOCK and, while that fails with ENXIO (no
+ * reader yet), retried for up to READER_WAIT_MS; after that nobody reads: an
+ * error, not a hang (wr_ns_fifo_open, which a terminal's FIFOs go through
+ * too: ns_tty.c).  The fds are then made blocking, as the process
+ * expects.  Our copies are closed once the runtime has handed them to the
+ * process: when the process exits, the last writer is gone and containerd's
+ * copy loop ends. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
-int wr_ns_fifo_open(const char *path, int flags, const char *which, int late_reader_ok,
+#define READER_WAIT_MS 2000
+
+int wr_ns_fifo_open(const char *path, int flags, const char *which, int wait,
 		    struct wr_error *err)
 {
-	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0)
-		return fd;
-	if (errno == ENXIO && late_reader_ok) {
-		fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		struct stat st;
-		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode))
-			return fd;
+	/* while the write side fails with ENXIO, tries again 1 ms later,
+	 * doubling up to 64 ms, for up to READER_WAIT_MS */
+	long waited = 0, step = 1;
+	for (;;) {
+		int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd >= 0)
-			close(fd);
-		errno = ENXIO;
+			return fd;
+		if (errno != ENXIO || !wait || waited >= READER_WAIT_MS)
+			break;
+		struct timespec ts = { 0, step * 1000000L };
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
+		waited += step;
+		if (step < 64)
+			step *= 2;
 	}
 	if (errno == ENXIO)
 		return wr_error_set(err, WR_FAILED_PRECONDITION, "ns: %s fifo %s has no reader",
