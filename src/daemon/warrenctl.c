@@ -184,7 +184,12 @@ static void row(const C(Object) *o, int depth)
 {
 	char a[16], id[40], pid[16] = "-";
 	age(o->created_at, a, sizeof a);
-	snprintf(id, sizeof id, "%*s%.*s", 2 * depth, "", 32 - 2 * depth, o->id);
+	/* an exec's id is "<task>/<exec>": under its task, the exec's own part
+	 * (cut to the column, the task's part would be all that showed) */
+	const char *shown = o->id, *slash = strchr(o->id, '/');
+	if (depth > 0 && slash && strcmp(o->kind, "exec") == 0)
+		shown = slash + 1;
+	snprintf(id, sizeof id, "%*s%.*s", 2 * depth, "", 32 - 2 * depth, shown);
 	if (o->pid)
 		snprintf(pid, sizeof pid, "%u", o->pid);
 	printf("%-34s %-8s %-8s %-9s %-6s %-8s %s\n", id, o->kind, o->backend, o->state, a, pid,

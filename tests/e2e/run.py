@@ -1325,12 +1325,16 @@ def warrenctl(t):
             raise AssertionError("warrenctl %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                                 r.stderr))
         return r
+    # an exec still running, shown under its container by its own id
+    t.h.ctr("tasks", "exec", "--detach", "--exec-id", "ctl-exec", cid, "sleep", "60", ns="k8s.io")
     out = ctl("ps").stdout
     lines = {l.split()[0]: l.split() for l in out.splitlines()[1:] if l.strip()}
     check(pod[:32] in lines and lines[pod[:32]][1:4] == ["sandbox", "ns", "ready"],
           "ps lacks the ready sandbox:\n%s", out)
     check(cid[:30] in lines and lines[cid[:30]][1:4] == ["task", "ns", "running"],
           "ps lacks the running container under it:\n%s", out)
+    check("ctl-exec" in lines and lines["ctl-exec"][1:4] == ["exec", "ns", "running"],
+          "ps lacks the running exec under the container:\n%s", out)
     out = ctl("inspect", cid).stdout
     check("state:    running" in out and ("owner:    %s" % pod) in out, "inspect:\n%s", out)
     for step in (r"intent +absent +-> creating +Create runs create",
