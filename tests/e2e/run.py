@@ -592,9 +592,12 @@ def host_ipc_pid(t):
               "not in the host's %s namespace", ns)
     check(cri.out(cid, ["readlink", "/proc/self/ns/net"]) != os.readlink("/proc/self/ns/net"),
           "network should be the pod's, not the host's")
-    # the host's pid 1 is visible, and so is this test's own process
-    check(str(os.getpid()) in cri.out(cid, ["ls", "/proc"]).split(),
-          "the test's pid %d is not visible in a host-PID container", os.getpid())
+    # this test's own process is visible, by its host pid (not by `ls /proc`:
+    # a host process exiting mid-listing makes ls fail)
+    me = os.getpid()
+    stat = cri.out(cid, ["cat", "/proc/%d/stat" % me])
+    check(stat.startswith("%d (" % me), "the test's pid %d is not visible in a host-PID "
+          "container: %r", me, stat[:80])
     cri.stop(cid, grace=0)
     cri.remove(cid)
     cri.stop_pod(pod)
