@@ -41,7 +41,6 @@ enum stmt_id {
 	ST_HISTORY,
 	ST_LAST,
 	ST_COUNT,
-	ST_MAX_SEQ,
 	ST_N
 };
 
@@ -77,7 +76,6 @@ static const char *const stmt_sql[ST_N] = {
 		    " message, args FROM journal WHERE kind = ?1 AND ns = ?2 AND id = ?3"
 		    " ORDER BY seq DESC LIMIT 1",
 	[ST_COUNT] = "SELECT count(*) FROM journal",
-	[ST_MAX_SEQ] = "SELECT coalesce(max(seq), 0) FROM journal",
 };
 
 struct wr_store {
@@ -544,14 +542,9 @@ int wr_store_open(struct wr_store **out, const char *path, struct wr_error *err)
 			goto fail;
 		}
 	}
-	rc = sqlite3_step(s->st[ST_MAX_SEQ]);
-	if (rc != SQLITE_ROW) {
-		open_fail(s, err, rc, "reading the journal's last number");
-		done_with(s->st[ST_MAX_SEQ]);
+	if (query_one(s, "SELECT coalesce(max(seq), 0) FROM journal", &s->last_seq, NULL, 0,
+		      "reading the journal's last number", err))
 		goto fail;
-	}
-	s->last_seq = sqlite3_column_int64(s->st[ST_MAX_SEQ], 0);
-	done_with(s->st[ST_MAX_SEQ]);
 	*out = s;
 	return 0;
 fail:
