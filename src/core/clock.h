@@ -1,31 +1,32 @@
-/* clock.h — the two clocks warren reads: wall time in ns since the epoch
- * (journal rows, exit times, containerd's timestamps) and the monotonic
- * clock, in milliseconds for deadlines and in ns for durations (stats.h). */
+/* clock.h — the clocks warren reads, in ns: wall time since the epoch
+ * (journal rows, exit times, containerd's timestamps), the monotonic clock
+ * (durations, stats.h; in milliseconds for deadlines) and CPU time. */
 #ifndef WR_CLOCK_H
 #define WR_CLOCK_H
 
 #include <stdint.h>
 #include <time.h>
 
-static inline int64_t wr_now_ns(void)
+static inline int64_t wr_clock_ns(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static inline int64_t wr_monotonic_ms(void)
+static inline int64_t wr_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return wr_clock_ns(CLOCK_REALTIME);
 }
 
 static inline int64_t wr_monotonic_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+	return wr_clock_ns(CLOCK_MONOTONIC);
+}
+
+static inline int64_t wr_monotonic_ms(void)
+{
+	return wr_monotonic_ns() / 1000000;
 }
 
 #endif

@@ -30,6 +30,7 @@
 
 #include <json-c/json.h>
 
+#include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/object.h"
 #include "front/instance.h"
@@ -165,9 +166,7 @@ static ProtobufCMessage *ask(const char *address, const char *method, const Prot
 
 static void age(int64_t created_ns, char *out, size_t size)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t s = (now.tv_sec * 1000000000LL + now.tv_nsec - created_ns) / 1000000000LL;
+	int64_t s = (wr_now_ns() - created_ns) / 1000000000LL;
 	if (s < 0)
 		s = 0;
 	if (s < 120)

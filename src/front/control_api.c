@@ -9,9 +9,9 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/stats.h"
 #include "core/store.h"
@@ -216,8 +216,6 @@ static void stats(struct wr_ttrpc_call *call, void *ctx)
 	warren__control__v1__stats_request__free_unpacked(req, NULL);
 	struct wr_stats s;
 	wr_stats_read(&s);
-	struct timespec cpu = { 0 };
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
 	C(MethodStats) m[WR_STATS_METHODS], *ptrs[WR_STATS_METHODS];
 	size_t n = 0;
 	for (int i = 0; i < s.n_methods; i++) {
@@ -241,7 +239,7 @@ static void stats(struct wr_ttrpc_call *call, void *ctx)
 	resp.runtime_wait_ns = s.runtime_wait_ns;
 	resp.runtime_calls = s.runtime_calls;
 	resp.runtime_spawn_ns = s.runtime_spawn_ns;
-	resp.cpu_ns = (int64_t)cpu.tv_sec * 1000000000 + cpu.tv_nsec;
+	resp.cpu_ns = wr_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	resp.iterations = s.iterations;
 	resp.uncounted_calls = s.uncounted;
 	resp.n_methods = n;
