@@ -183,9 +183,9 @@ static int spawn_daemon(const struct wr_instance *in, const char *address)
 	return 0;
 }
 
-/* The socket of this backend's warrend (sock); spawns warrend when nobody
- * answers there and, with wait, waits until it does.  0, or -1 with the
- * reason printed. */
+/* The socket of this backend's warrend (sock); spawns warrend unless its
+ * front is up and, with wait, waits until it answers.  0, or die()'s 1 with
+ * the reason printed. */
 static int ensure_daemon(const struct args *a, const char *backend, char *sock, size_t size,
 			 int wait)
 {
@@ -214,7 +214,7 @@ static int ensure_daemon(const struct args *a, const char *backend, char *sock, 
 static int do_start(const struct args *a, const char *backend)
 {
 	char sock[PATH_MAX];
-	if (ensure_daemon(a, backend, sock, sizeof sock, 1) < 0)
+	if (ensure_daemon(a, backend, sock, sizeof sock, 1) != 0)
 		return 1;
 	printf("{\"version\":3,\"address\":\"unix://%s\",\"protocol\":\"ttrpc\"}", sock);
 	fflush(stdout);

@@ -1375,6 +1375,18 @@ def warrenctl(t):
 @case("bad_input")
 def bad_input(t):
     h, cri = t.h, t.cri
+    # The shim's start with a broken warren.conf fails, printing no address.
+    if t.runtime != "runc":
+        conf = os.path.join(h.base, t.uniq("broken") + ".conf")
+        with open(conf, "w") as f:
+            f.write("[ns]\nno_such_setting = 1\n")
+        t.closers.append(lambda: os.unlink(conf))
+        r = subprocess.run([h.shim, "-namespace", "k8s.io", "-address", h.sock, "-id",
+                            secrets.token_hex(32), "start"], capture_output=True, text=True,
+                           timeout=30, env=dict(os.environ, **h._daemon_env(), WARREN_CONFIG=conf))
+        check(r.returncode != 0 and not r.stdout and "no_such_setting" in r.stderr,
+              "shim start with a broken config: exit %d, stdout %r, stderr %r", r.returncode,
+              r.stdout, r.stderr)
     pod, cfg = t.run_pod("bad")
 
     # An image whose entrypoint does not exist: create works, start fails naming it.
