@@ -1253,22 +1253,6 @@ def write_report(R, out_dir, stem, png_err):
     return path
 
 
-def final_leaks(h):
-    """After stop(): nothing of this instance may remain."""
-    out = []
-    if os.path.exists(h.base):
-        out.append("dir %s remains" % h.base)
-    out += ["mount " + m for m in harness.mounts_under(h.base + "/")]
-    out += ["process " + harness.proc_desc(p) for p in harness.procs_touching(h.base + "/") if harness.alive(p)]
-    if h.keeper and h.keeper.poll() is None:
-        out.append("reaper still running")
-    out += ["cgroup " + d for d in harness.cgroup_dirs(h.cgroup_parent)]
-    if harness.link_exists(h.bridge):
-        out.append("bridge " + h.bridge)
-    out += ["host file " + p for p in h.host_leftovers()]
-    return out
-
-
 def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
@@ -1339,7 +1323,7 @@ def main():
             pass
         log("== stop")
         stop_problems = b.h.stop()
-        left = final_leaks(b.h)
+        left = b.h.final_leaks()
         if R is not None:
             R["final_leaks"] = stop_problems + left
             R["loadavg_end"] = be.read("/proc/loadavg").split()[:3]

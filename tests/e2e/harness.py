@@ -1017,6 +1017,23 @@ class Containerd:
             problems.append("reaper still running")
         return problems
 
+    def final_leaks(self):
+        """After stop(): nothing of this instance may remain anywhere."""
+        out = []
+        if os.path.exists(self.base):
+            out.append("dir %s remains" % self.base)
+        out += ["mount " + m for m in mounts_under(self.base + "/")]
+        out += ["process " + proc_desc(p) for p in procs_touching(self.base + "/") if alive(p)]
+        if self.keeper and self.keeper.poll() is None:
+            out.append("reaper still running")
+        out += ["cgroup " + d for d in cgroup_dirs(self.cgroup_parent)]
+        if link_exists(self.bridge):
+            out.append("bridge " + self.bridge)
+        out += ["CNI result " + p for p in self._cni_results()]
+        out += nat_leftovers(self.netname, self.known_ids)
+        out += ["host file " + p for p in self.host_leftovers()]
+        return out
+
     def __enter__(self):
         self.start()
         return self

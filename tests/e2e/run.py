@@ -1803,7 +1803,7 @@ def teardown(h, res):
     print("=== teardown")
     t0 = time.monotonic()
     problems = h.stop()
-    problems += final_leaks(h)
+    problems += h.final_leaks()
     problems += sanitizer_reports()
     if problems:
         res.fail("teardown")
@@ -1890,25 +1890,6 @@ def sanitizer_reports():
             if pat.search(line):
                 out.append("sanitizer report in %s: %s" % (os.path.join(d, n), line.strip()[:200]))
                 break
-    return out
-
-
-def final_leaks(h):
-    """After stop(): nothing of this instance may remain anywhere."""
-    out = []
-    if os.path.exists(h.base):
-        out.append("dir %s remains" % h.base)
-    out += ["mount " + m for m in harness.mounts_under(h.base + "/")]
-    out += ["process " + harness.proc_desc(p) for p in harness.procs_touching(h.base + "/")
-            if harness.alive(p)]
-    if h.keeper and h.keeper.poll() is None:
-        out.append("reaper still running")
-    out += ["cgroup " + d for d in harness.cgroup_dirs(h.cgroup_parent)]
-    if harness.link_exists(h.bridge):
-        out.append("bridge " + h.bridge)
-    out += ["CNI result " + p for p in h._cni_results()]
-    out += harness.nat_leftovers(h.netname, h.known_ids)
-    out += ["host file " + p for p in h.host_leftovers()]
     return out
 
 
