@@ -14,8 +14,6 @@ void wr_relay_book_init(struct wr_relay_book *b)
 
 static void req_free(struct wr_relay_req *r)
 {
-	free(r->service);
-	free(r->method);
 	free(r->frame);
 	free(r);
 }
@@ -65,17 +63,11 @@ static int track(struct wr_relay_book *b, const struct wr_ttrpc_frame *f)
 		return -1;
 	struct wr_ttrpc_request req;
 	struct wr_error derr;
-	int ok = wr_ttrpc_request_decode(&req, f->data, f->hdr.length, &derr) == 0;
 	r->stream_id = f->hdr.stream_id;
-	r->service = strdup(ok ? req.service : "");
-	r->method = strdup(ok ? req.method : "");
-	if (ok)
+	if (wr_ttrpc_request_decode(&req, f->data, f->hdr.length, &derr) == 0) {
+		r->reissue = wr_relay_is_wait(req.service, req.method);
 		wr_ttrpc_request_free(&req);
-	if (!r->service || !r->method) {
-		req_free(r);
-		return -1;
 	}
-	r->reissue = wr_relay_is_wait(r->service, r->method);
 	if (r->reissue && !(r->frame = wr_relay_frame_bytes(f, &r->len))) {
 		req_free(r);
 		return -1;

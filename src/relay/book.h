@@ -34,8 +34,7 @@
 struct wr_relay_req {
 	struct wr_relay_req *next;
 	uint32_t stream_id;
-	char *service, *method;   /* "" when the request did not decode */
-	int reissue;              /* Wait / WaitSandbox */
+	int reissue;              /* Wait / WaitSandbox (0: did not decode) */
 	uint8_t *frame;           /* reissue only: the whole frame as received */
 	size_t len;
 };
