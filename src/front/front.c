@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "google/protobuf/timestamp.pb-c.h"
 #include "ttrpc/frame.h"
@@ -183,15 +184,10 @@ static void step_cb(void *ctx, struct wr_object *o, const struct wr_error *resul
 	if (result->code != WR_OK)
 		wr_info("%s.%s %s: %s", wr_ttrpc_call_service(s->call), wr_ttrpc_call_method(s->call),
 			o ? o->id : "?", result->msg);
-	if (wr_log_enabled(WR_LOG_DEBUG)) {
-		struct timespec now;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		double ms = (double)(now.tv_sec - s->t0.tv_sec) * 1e3 +
-			    (double)(now.tv_nsec - s->t0.tv_nsec) / 1e6;
+	if (wr_log_enabled(WR_LOG_DEBUG))
 		wr_debug("%s %s %s: %s in %.2f ms", wr_ttrpc_call_method(s->call),
 			 o ? wr_kind_name(o->kind) : "", o ? o->id : "?", wr_code_name(result->code),
-			 ms);
-	}
+			 (double)(wr_monotonic_ns() - s->t0) / 1e6);
 	s->done(s, o, result);
 	free(s);
 }
@@ -207,7 +203,7 @@ static struct wr_front_step *step_new(struct wr_front *f, struct wr_ttrpc_call *
 	s->front = f;
 	s->call = call;
 	s->done = done;
-	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->t0 = wr_monotonic_ns();
 	return s;
 }
 

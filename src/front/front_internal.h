@@ -5,7 +5,6 @@
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "core/engine.h"
 #include "front/front.h"
@@ -53,7 +52,7 @@ struct wr_front_step {
 	struct wr_front *front;
 	struct wr_ttrpc_call *call;
 	wr_step_done_fn done;
-	struct timespec t0;   /* when the call was submitted, for the debug log */
+	int64_t t0;           /* when the call was submitted (wr_monotonic_ns), for the debug log */
 };
 /* Submit event for o; the step is freed after done runs. */
 void wr_front_submit(struct wr_front *f, struct wr_ttrpc_call *call, struct wr_object *o,
