@@ -976,51 +976,21 @@ def ctr_tty(t):
     reaches ctr's terminal, its exit code comes back, and --rm removes it.
     warren only: a CRI tty container is not hung up by a restart of warrend's
     core, and its output still reaches its log (see also tty_core_restart)."""
-    import fcntl
-    import pty
-    import select
-    import struct
-    import termios
     h = t.h
     cid = t.ctr_id("tty")
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 90, 0, 0))
-
-    def controlling_tty():  # in the child, after setsid: the pty is its terminal
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     # The pty starts at 0x0 until ctr's ResizePty arrives: busybox stty then
     # fails, or prints nothing.
     script = ("i=0; until s=$(stty size 2>/dev/null) && [ -n \"$s\" ] && [ \"$s\" != '0 0' ]; "
               "do i=$((i+1)); [ $i -gt 100 ] && break; sleep 0.1; done; echo \"size $s\"; exit 5")
     argv = h.ctr_argv("default", "run", "--rm", "-t", *t.ctr_args(cid), BUSYBOX, cid,
                       "sh", "-c", script)
-    p = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, close_fds=True,
-                         start_new_session=True, preexec_fn=controlling_tty)
-    os.close(slave)
-    out = b""
+    d = TtyDriver(argv, 30, 90)
     try:
-        end = time.monotonic() + 60
-        while True:
-            check(time.monotonic() < end, "ctr run -t still running after 60 s; output %r", out)
-            ready, _, _ = select.select([master], [], [], 0.5)
-            if not ready:
-                continue
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: ctr (the last holder of the terminal) is gone
-                data = b""
-            if not data:
-                break
-            out += data
-        rc = p.wait(timeout=30)
+        d.expect(r"size 30 90\r*\n", 60, "stty size in the container (want 30 90)")
+        rc = d.p.wait(timeout=30)
     finally:
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-        os.close(master)
-    text = out.decode(errors="replace")
-    check(re.search(r"size 30 90\r*\n", text), "stty size in the container: %r, want 30 90", text)
-    check(rc == 5, "ctr run -t exited %d, want 5; output %r", rc, text)
+        d.close()
+    check(rc == 5, "ctr run -t exited %d, want 5", rc)
     check(cid not in h.ctr("containers", "ls", "-q").stdout.split(), "--rm left %s", cid)
 
     # A CRI container on a terminal (its output in the log), then kill -9 of
