@@ -235,27 +235,18 @@ class Bench:
         if not self.warrenctl:
             return None
         try:
-            r = subprocess.run([self.warrenctl, "--containerd-address", self.h.sock, "stats"],
-                               env=dict(os.environ, **self.h._daemon_env()), capture_output=True,
-                               text=True, timeout=30)
+            r = self.h.warrenctl("stats")
         except (OSError, subprocess.TimeoutExpired):
             return None
         if r.returncode != 0:
             harness.log("warrenctl stats: %s" % r.stderr.strip()[:300])
             return None
-        return parse_stats(r.stdout)
+        return harness.parse_warrenctl_stats(r.stdout)
 
     # ---- processes --------------------------------------------------------------
     def warrend_pids(self):
-        """(front, core) of this containerd's warrend (None where absent):
-        descendants of the harness's reaper named warrend; the core is the
-        front's child."""
-        table = harness.proc_table()
-        procs = [p for p in self.h.daemon_procs() if harness.exe_name(p) == "warrend"]
-        fronts = [p for p in procs if table.get(p, (0,))[0] not in procs]
-        front = fronts[0] if len(fronts) == 1 else None
-        cores = [p for p in procs if front and table.get(p, (0,))[0] == front]
-        return front, (cores[0] if len(cores) == 1 else None)
+        """(front, core) of this containerd's warrend (None where absent)."""
+        return self.h.warrend_pids()
 
     def classify(self, pods):
         """The host processes that exist because of pods: {pid: kind} with
@@ -284,23 +275,6 @@ class Bench:
                 kind = "other"
             out[pid] = kind
         return out
-
-
-def parse_stats(text):
-    """`warrenctl stats` output: "key value" lines, then a row per method
-    (name calls total_ms runtime_ms idle_ms own_ms) under a header."""
-    keys, methods = {}, {}
-    for line in text.split("\n"):
-        f = line.split()
-        try:
-            if len(f) == 2:
-                keys[f[0]] = float(f[1])
-            elif len(f) == 6 and "/" in f[0]:
-                methods[f[0]] = dict(zip(("calls", "total_ms", "runtime_ms", "idle_ms", "own_ms"),
-                                         map(float, f[1:])))
-        except ValueError:
-            continue
-    return {"keys": keys, "methods": methods} if "wall_ms" in keys else None
 
 
 def read(path):

@@ -173,6 +173,33 @@ def proc_desc(pid):
     return "pid %d [%s] %s" % (pid, os.path.basename(_readlink("/proc/%d/exe" % pid)), cmd[:160])
 
 
+def cmdline(pid):
+    """The argv of pid, as bytes ([] when it is gone)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return []
+
+
+def parse_warrenctl_stats(text):
+    """`warrenctl stats` output ("key value" lines, then a row per method:
+    name calls total_ms runtime_ms idle_ms own_ms) as {"keys": {...},
+    "methods": {"service/method": {...}}}; None when it has no wall_ms."""
+    keys, methods = {}, {}
+    for line in text.split("\n"):
+        f = line.split()
+        try:
+            if len(f) == 2:
+                keys[f[0]] = float(f[1])
+            elif len(f) == 6 and "/" in f[0]:
+                methods[f[0]] = dict(zip(("calls", "total_ms", "runtime_ms", "idle_ms", "own_ms"),
+                                         map(float, f[1:])))
+        except ValueError:
+            continue
+    return {"keys": keys, "methods": methods} if "wall_ms" in keys else None
+
+
 def exe_name(pid):
     return os.path.basename(_readlink("/proc/%d/exe" % pid)).replace(" (deleted)", "")
 
@@ -1016,6 +1043,26 @@ class Containerd:
         if self.keeper and self.keeper.poll() is None:
             problems.append("reaper still running")
         return problems
+
+    def warrend_pids(self):
+        """(front pid, core pid) of this containerd's warrend, None where not
+        running: among the reaper's descendants (never by name system-wide),
+        executables named warrend; the core is the front's child run with --core."""
+        table = proc_table()
+        procs = [p for p in self.daemon_procs() if p in table and exe_name(p) == "warrend"]
+        # (a core being spawned is, until its exec, a copy of the front: its parent tells)
+        fronts = [p for p in procs if table[p][0] not in procs and b"--core" not in cmdline(p)]
+        front = fronts[0] if len(fronts) == 1 else None
+        cores = [p for p in procs if b"--core" in cmdline(p) and front and table[p][0] == front]
+        return front, (cores[0] if len(cores) == 1 else None)
+
+    def warrenctl(self, *args, timeout=30):
+        """Run warrenctl (next to the shim) against this containerd's
+        warrend; CompletedProcess (text)."""
+        tool = os.path.join(os.path.dirname(self.shim), "warrenctl")
+        return subprocess.run([tool, "--containerd-address", self.sock, *args],
+                              env=dict(os.environ, **self._daemon_env()), capture_output=True,
+                              text=True, timeout=timeout)
 
     def final_leaks(self):
         """After stop(): nothing of this instance may remain anywhere."""

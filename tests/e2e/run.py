@@ -1288,12 +1288,8 @@ def warrenctl(t):
     cid = t.create(pod, cfg, "c1", command=["sleep", "1000"])
     cri.start(cid)
     cri.out(cid, ["true"])
-    tool = os.path.join(os.path.dirname(t.h.shim), "warrenctl")
-    env = dict(os.environ, **t.h._daemon_env())
-
     def ctl(*args, check_rc=True):
-        r = subprocess.run([tool, "--containerd-address", t.h.sock, *args], env=env,
-                           capture_output=True, text=True, timeout=30)
+        r = t.h.warrenctl(*args)
         if check_rc and r.returncode != 0:
             raise AssertionError("warrenctl %s: exit %d: %s" % (" ".join(args), r.returncode,
                                                                 r.stderr))
@@ -1316,14 +1312,9 @@ def warrenctl(t):
                  r"outcome +starting +-> running +Done"):
         check(re.search(step, out), "journal lacks %r:\n%s", step, out)
     out = ctl("stats").stdout
-    keys, methods = {}, {}
-    for line in out.splitlines():
-        f = line.split()
-        if len(f) == 2:
-            keys[f[0]] = float(f[1])
-        elif len(f) == 6 and "/" in f[0]:
-            methods[f[0]] = dict(zip(("calls", "total_ms", "runtime_ms", "idle_ms", "own_ms"),
-                                     map(float, f[1:])))
+    st = harness.parse_warrenctl_stats(out)
+    check(st, "stats: no wall time in:\n%s", out)
+    keys, methods = st["keys"], st["methods"]
     create = methods.get("containerd.task.v3.Task/Create", {})
     check(create.get("calls", 0) >= 1 and create["runtime_ms"] > 0 and create["own_ms"] > 0,
           "stats: no Task.Create with runc's time inside it:\n%s", out)
@@ -1337,8 +1328,10 @@ def warrenctl(t):
     r = ctl("inspect", "no-such-id", check_rc=False)
     check(r.returncode != 0 and "no such sandbox, task or exec" in r.stderr, "inspect unknown: %r",
           r.stderr)
+    tool = os.path.join(os.path.dirname(t.h.shim), "warrenctl")
     r = subprocess.run([tool, "--containerd-address", "/nonexistent/containerd.sock", "ps"],
-                       env=env, capture_output=True, text=True, timeout=30)
+                       env=dict(os.environ, **t.h._daemon_env()), capture_output=True, text=True,
+                       timeout=30)
     check(r.returncode != 0 and "warrend is not running" in r.stderr, "no warrend: %r", r.stderr)
 
 
@@ -1440,25 +1433,9 @@ def bad_runtime_input(t):
 
 
 # ---- warrend's front and core (DESIGN §1) -------------------------------------------
-def cmdline(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")
-    except OSError:
-        return []
-
-
 def warrend(t):
-    """(front pid, core pid) of this containerd's warrend, None where not
-    running: among the harness's descendants (never by name system-wide),
-    executables named warrend; the core is the front's child run with --core."""
-    table = harness.proc_table()
-    procs = [p for p in t.h.daemon_procs() if p in table and harness.exe_name(p) == "warrend"]
-    # (a core being spawned is, until its exec, a copy of the front: its parent tells)
-    fronts = [p for p in procs if table[p][0] not in procs and b"--core" not in cmdline(p)]
-    front = fronts[0] if len(fronts) == 1 else None
-    cores = [p for p in procs if b"--core" in cmdline(p) and front and table[p][0] == front]
-    return front, (cores[0] if len(cores) == 1 else None)
+    """(front pid, core pid) of this containerd's warrend (harness)."""
+    return t.h.warrend_pids()
 
 
 def new_core(t, front, old, deadline_s=15):
