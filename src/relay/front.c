@@ -13,13 +13,13 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "ttrpc/sock.h"
 
 #define ACCEPT_RETRY 0.2      /* seconds to wait after EMFILE and friends */
 #define QUICK_DEATH 1.0       /* a core that dies sooner than this is backed off */
@@ -426,37 +426,16 @@ static void accept_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 /* Bind path afresh: we hold the instance lock, so a socket file there is stale. */
-static int listen_unix(const char *path)
+static int listen_unix(const char *path, struct wr_error *err)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof sa.sun_path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	strcpy(sa.sun_path, path);
 	struct stat st;
 	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode)) {
-			errno = EEXIST;
-			return -1;
-		}
+		if (!S_ISSOCK(st.st_mode))
+			return wr_error_set(err, WR_ALREADY_EXISTS, "%s exists and is not a socket",
+					    path);
 		unlink(path);
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	mode_t old = umask(0177);
-	int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	umask(old);
-	if (rc < 0 || listen(fd, SOMAXCONN) < 0) {
-		int e = errno;
-		close(fd);
-		if (rc == 0)
-			unlink(path);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return wr_ttrpc_unix_listen(path, err);
 }
 
 /* Every listener accepts: take the ready lock (kept until close_listeners;
@@ -505,9 +484,10 @@ static int open_listeners(struct wr_relay *r)
 		l->r = r;
 		snprintf(l->backend, sizeof l->backend, "%s", want->backend);
 		snprintf(l->path, sizeof l->path, "%s", want->path);
-		l->fd = listen_unix(want->path);
+		struct wr_error err;
+		l->fd = listen_unix(want->path, &err);
 		if (l->fd < 0) {
-			wr_error_log("relay: cannot listen on %s: %s", want->path, strerror(errno));
+			wr_error_log("relay: cannot listen on %s: %s", want->path, err.msg);
 			free(l);
 			return -1;
 		}

@@ -536,23 +536,9 @@ int wr_ttrpc_server_listen(struct wr_ttrpc_server *s, const char *path, struct w
 		if (unlink(path) < 0 && errno != ENOENT)
 			return wr_error_errno(err, errno, "remove stale ttrpc socket %s", path);
 	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = wr_ttrpc_unix_listen(path, err);
 	if (fd < 0)
-		return wr_error_errno(err, errno, "ttrpc socket");
-	mode_t old = umask(0177);
-	int r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-	int e = errno;
-	umask(old);
-	if (r < 0) {
-		close(fd);
-		return wr_error_errno(err, e, "bind ttrpc socket %s", path);
-	}
-	if (listen(fd, SOMAXCONN) < 0) {
-		e = errno;
-		close(fd);
-		unlink(path);
-		return wr_error_errno(err, e, "listen on ttrpc socket %s", path);
-	}
+		return -1;
 	if (wr_ttrpc_server_listen_fd(s, fd, err) < 0) {
 		close(fd);
 		unlink(path);

@@ -14,6 +14,11 @@
  * sun_path. */
 int wr_ttrpc_unix_addr(const char *path, struct sockaddr_un *sa, struct wr_error *err);
 
+/* A listening, non-blocking, close-on-exec unix socket bound at path (no
+ * file may be there), readable and writable by its owner only.  The fd, or
+ * -1 with err; a socket file bound but not listening is removed again. */
+int wr_ttrpc_unix_listen(const char *path, struct wr_error *err);
+
 /* One recv() straight into the reader's buffer.  > 0: bytes added; 0: the
  * peer closed; -1: errno set (EAGAIN/EWOULDBLOCK/EINTR: try later; ENOMEM:
  * no room for the read buffer; else the connection is dead). */
