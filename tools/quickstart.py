@@ -77,15 +77,10 @@ HELLO_CMD = ["sh", "-c", 'echo "hello from a warren pod on $(hostname)"']
 SLEEPER_CMD = ["sleep", "2147483647"]
 CNI_RESULTS = "/var/lib/cni/results"     # libcni's cache dir: not configurable
 CNI_PLUGINS = ("bridge", "host-local", "loopback")
-CNI_PLUGIN_DIRS = ("/usr/lib/cni", "/opt/cni/bin")
-DISABLED_PLUGINS = (
-    "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs",
-    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs",
-    "io.containerd.snapshotter.v1.blockfile", "io.containerd.snapshotter.v1.erofs",
-    "io.containerd.differ.v1.erofs", "io.containerd.tracing.processor.v1.otlp",
-    "io.containerd.internal.v1.tracing", "io.containerd.nri.v1.nri",
-    "io.containerd.monitor.container.v1.restart",
-)
+# containerd 2.1's plugins to switch off, and where CNI plugins live: the
+# same as the e2e harness's private containerds (one list to keep in step
+# with containerd).
+from harness import CNI_PLUGIN_DIRS, DISABLED_PLUGINS  # noqa: E402
 # Executables that may carry the base dir in their command line or cwd and
 # are ours to kill (an operator's shell sitting in the base dir is not).
 RUNTIME_EXES = ("containerd", "warrend", "runc", "ctr", "warrenctl")
