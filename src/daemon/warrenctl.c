@@ -195,6 +195,21 @@ static void row(const C(Object) *o, int depth)
 	       o->namespace_);
 }
 
+/* x is a `kind` whose owner is o (same containerd namespace). */
+static int owned_by(const C(Object) *x, const char *kind, const C(Object) *o)
+{
+	return !strcmp(x->kind, kind) && !strcmp(x->owner, o->id) &&
+	       !strcmp(x->namespace_, o->namespace_);
+}
+
+/* A row, at depth, for every `kind` that o owns. */
+static void rows_owned(const C(ListResponse) *r, const char *kind, const C(Object) *o, int depth)
+{
+	for (size_t i = 0; i < r->n_objects; i++)
+		if (owned_by(r->objects[i], kind, o))
+			row(r->objects[i], depth);
+}
+
 static int ps(const char *address, const char *ns)
 {
 	C(ListRequest) req = WARREN__CONTROL__V1__LIST_REQUEST__INIT;
@@ -206,31 +221,22 @@ static int ps(const char *address, const char *ns)
 	printf("%-34s %-8s %-8s %-9s %-6s %-8s %s\n", "ID", "KIND", "BACKEND", "STATE", "AGE", "PID",
 	       "NAMESPACE");
 	/* sandboxes, each followed by its tasks and their execs; then standalone tasks */
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < r->n_objects; i++) {
-			const C(Object) *o = r->objects[i];
-			int top = pass == 0 ? strcmp(o->kind, "sandbox") == 0
-					    : strcmp(o->kind, "task") == 0 && !*o->owner;
-			if (!top)
-				continue;
-			row(o, 0);
-			for (size_t j = 0; j < r->n_objects; j++) {
-				const C(Object) *t = r->objects[j];
-				const C(Object) *parent = pass == 0 ? t : o;
-				if (pass == 0 && (strcmp(t->kind, "task") || strcmp(t->owner, o->id) ||
-						  strcmp(t->namespace_, o->namespace_)))
-					continue;
-				if (pass == 1 && t != o)
-					continue;
-				if (pass == 0)
-					row(t, 1);
-				for (size_t k = 0; k < r->n_objects; k++) {
-					const C(Object) *x = r->objects[k];
-					if (!strcmp(x->kind, "exec") && !strcmp(x->owner, parent->id) &&
-					    !strcmp(x->namespace_, parent->namespace_))
-						row(x, pass == 0 ? 2 : 1);
-				}
+	for (size_t i = 0; i < r->n_objects; i++) {
+		const C(Object) *o = r->objects[i];
+		if (strcmp(o->kind, "sandbox") != 0)
+			continue;
+		row(o, 0);
+		for (size_t j = 0; j < r->n_objects; j++)
+			if (owned_by(r->objects[j], "task", o)) {
+				row(r->objects[j], 1);
+				rows_owned(r, "exec", r->objects[j], 2);
 			}
+	}
+	for (size_t i = 0; i < r->n_objects; i++) {
+		const C(Object) *o = r->objects[i];
+		if (strcmp(o->kind, "task") == 0 && !*o->owner) {
+			row(o, 0);
+			rows_owned(r, "exec", o, 1);
 		}
 	}
 	if (!r->n_objects)
