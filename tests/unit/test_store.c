@@ -1126,8 +1126,38 @@ static int count_frames(void *ctx, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
-/* A step writes the object's page and one journal page: two WAL frames
- * (schema v1 wrote four: the journal table, its index and sqlite_sequence). */
+/* An object as the ns backend leaves it: a spec and a backend state of a
+ * kilobyte or two each (bundle settings, namespace files, paths). */
+static struct wr_object *mk_big(const char *id, int state, char fill)
+{
+	struct wr_object *o = mk(WR_KIND_TASK, "default", id, "", state);
+	char spec[1501], bstate[1201];
+	memset(spec, 's', sizeof spec - 1);
+	spec[sizeof spec - 1] = 0;
+	memset(bstate, fill, sizeof bstate - 1);
+	bstate[sizeof bstate - 1] = 0;
+	assert_int_equal(wr_object_set(&o->spec, spec), 0);
+	assert_int_equal(wr_object_set(&o->bstate, bstate), 0);
+	return o;
+}
+
+/* One step (object row + intent row) in its own transaction; the number of
+ * WAL frames its commit wrote. */
+static int step_frames(struct wr_store *s, struct wr_object *o, int *pages)
+{
+	struct wr_error err = { 0 };
+	assert_int_equal(wr_store_begin(s, &err), 0);
+	put_ok(s, o);
+	append_ok(s, WR_KIND_TASK, o->id, WR_PHASE_INTENT, "created", "Start", "start", "starting");
+	int before = *pages;
+	assert_int_equal(wr_store_commit(s, &err), 0);
+	return *pages - before;
+}
+
+/* A step writes the object's page and one journal page: two WAL frames,
+ * with objects as large as the ns backend's (a spec and a backend state of
+ * a kilobyte or two) and rows that change size from step to step.  (Schema
+ * v1 wrote four: the journal table, its index and sqlite_sequence.) */
 static void test_step_frames(void **state)
 {
 	struct fix *f = *state;
@@ -1136,27 +1166,39 @@ static void test_step_frames(void **state)
 	for (int i = 0; i < 20; i++) {   /* some objects and history first */
 		char id[16];
 		snprintf(id, sizeof id, "t%d", i);
-		assert_int_equal(wr_store_begin(s, &err), 0);
-		put_new(s, WR_KIND_TASK, id, TASK_S_CREATED);
-		append_ok(s, WR_KIND_TASK, id, WR_PHASE_TRANSITION, "absent", "Create", "", "created");
-		assert_int_equal(wr_store_commit(s, &err), 0);
-	}
-	int pages = 0, before;
-	sqlite3_wal_hook(wr_store_handle(s), count_frames, &pages);
-	struct wr_object *o = mk(WR_KIND_TASK, "default", "t7", "", TASK_S_RUNNING);
-	for (int i = 0; i < 3; i++) {
-		o->updated_at = 1000 + i;   /* the object's row changes, as in a step */
+		struct wr_object *o = mk_big(id, TASK_S_CREATED, 'b');
 		assert_int_equal(wr_store_begin(s, &err), 0);
 		put_ok(s, o);
-		append_ok(s, WR_KIND_TASK, "t7", WR_PHASE_INTENT, "created", "Start", "start",
-			  "starting");
-		before = pages;
+		append_ok(s, WR_KIND_TASK, id, WR_PHASE_TRANSITION, "absent", "Create", "", "created");
 		assert_int_equal(wr_store_commit(s, &err), 0);
-		if (i > 0)   /* the hook reports the WAL's size from its first commit on */
-			assert_int_equal(pages - before, 2);
+		wr_object_free(o);
 	}
+	int pages = 0;
+	sqlite3_wal_hook(wr_store_handle(s), count_frames, &pages);
+	struct wr_object *o = mk_big("t7", TASK_S_CREATED, 'b');
+	/* the hook reports the WAL's size from its first commit on */
+	step_frames(s, o, &pages);
+	const int states[] = { TASK_S_CREATING, TASK_S_CREATED, TASK_S_STARTING, TASK_S_RUNNING };
+	for (int i = 0; i < 8; i++) {
+		o->state = states[i % 4];   /* names of different lengths */
+		o->pid = i % 2 ? 4194000 + i : 0;
+		o->updated_at = 1000 + i;
+		assert_int_equal(wr_object_set(&o->reason, i % 2 ? "" : "some reason"), 0);
+		assert_int_equal(step_frames(s, o, &pages), 2);
+	}
+	o->updated_at = 2000;
+	assert_int_equal(wr_object_set(&o->bstate, "{\"pid\": 42}"), 0);
+	assert_int_equal(step_frames(s, o, &pages), 2);
 	sqlite3_wal_hook(wr_store_handle(s), NULL, NULL);
 	wr_object_free(o);
+
+	struct objs l;
+	load_ok(s, &l);
+	assert_int_equal(l.n, 20);
+	assert_string_equal(l.o[7]->bstate, "{\"pid\": 42}");
+	assert_int_equal(strlen(l.o[7]->spec), 1500);
+	assert_int_equal(strlen(l.o[8]->bstate), 1200);
+	objs_free(&l);
 	wr_store_close(s);
 }
 
