@@ -20,9 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/crashpoint.h"
 #include "core/engine_internal.h"
 #include "core/objtable.h"
+#include "core/stats.h"
 
 enum op_class { OP_REJECTED, OP_NOOP, OP_TRANSITION, OP_ACTION };
 
@@ -251,7 +253,10 @@ int wr_engine_run_action(struct wr_engine *e, struct wr_object *o, int action,
 	if (!fn)
 		return wr_error_set(res, WR_UNIMPLEMENTED, "backend %s cannot %s a %s", o->backend,
 				    lc->action_names[action], wr_kind_name(o->kind));
-	if (fn(b, o, args, res) < 0) {
+	int64_t began = wr_monotonic_ns();
+	int rc = fn(b, o, args, res);
+	wr_stats_action(began);
+	if (rc < 0) {
 		if (res->code == WR_OK)
 			res->code = WR_UNKNOWN;
 		return -1;

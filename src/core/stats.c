@@ -45,6 +45,8 @@ void wr_stats_start(struct ev_loop *loop)
 	wr_stats_stop();
 	st.c.idle_ns = st.c.runtime_wait_ns = st.c.runtime_spawn_ns = 0;
 	st.c.runtime_calls = st.c.iterations = st.c.uncounted = 0;
+	st.c.journal_ns = st.c.action_ns = 0;
+	st.c.journal_commits = st.c.actions = 0;
 	for (int i = 0; i < st.c.n_methods; i++) {
 		struct wr_stats_method *m = &st.c.methods[i];
 		m->calls = 0;
@@ -123,6 +125,19 @@ void wr_stats_runtime_wait(int64_t spawned_ns)
 void wr_stats_runtime_spawn(int64_t spawn_ns)
 {
 	st.c.runtime_spawn_ns += spawn_ns;
+}
+
+void wr_stats_journal(int64_t began_ns, int committed)
+{
+	st.c.journal_ns += wr_monotonic_ns() - began_ns;
+	if (committed)
+		st.c.journal_commits++;
+}
+
+void wr_stats_action(int64_t began_ns)
+{
+	st.c.action_ns += wr_monotonic_ns() - began_ns;
+	st.c.actions++;
 }
 
 void wr_stats_read(struct wr_stats *out)

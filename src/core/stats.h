@@ -2,7 +2,7 @@
  * start can be read from its own timestamps (warrenctl stats, served by
  * Control.Stats in src/front/control_api.c).
  *
- * Three things are counted, always on:
+ * Counted, always on:
  *   - the event loop: time blocked in it with nothing to do (idle: from an
  *     ev_prepare, the last thing before the loop blocks, to an ev_check,
  *     the first thing after), and the wall time since counting started, so
@@ -10,6 +10,10 @@
  *   - the OCI runtime: time the process was blocked on a runtime (runc)
  *     child it spawned, from its exec to its reap, and how many it ran
  *     (backends/ns/ns_runc.c);
+ *   - the journal: time from the start of each store transaction to its
+ *     commit or rollback, and the commits (src/core/store.c);
+ *   - backend actions: time in each (the runtime runs they make included)
+ *     and how many (src/core/engine.c);
  *   - every ttrpc method served (src/ttrpc/server.c): calls, and summed over
  *     them the time from arrival to reply, and the runtime wait and the
  *     loop's idle time that accrued in between.  own = total − runtime −
@@ -47,6 +51,10 @@ struct wr_stats {
 	int64_t runtime_wait_ns;  /* blocked on spawned OCI runtime processes */
 	int64_t runtime_spawn_ns; /* in posix_spawn starting them (part of own) */
 	uint64_t runtime_calls;
+	int64_t journal_ns;       /* in journal transactions, begin to commit */
+	uint64_t journal_commits;
+	int64_t action_ns;        /* in backend actions, runtime runs included */
+	uint64_t actions;
 	uint64_t iterations;      /* of the loop */
 	uint64_t uncounted;       /* calls of methods without a slot */
 	int n_methods;
@@ -78,6 +86,11 @@ void wr_stats_runtime_wait(int64_t spawned_ns);
  * It counts as the daemon's own time, not the runtime's; kept apart to
  * show what process creation costs on the machine. */
 void wr_stats_runtime_spawn(int64_t spawn_ns);
+
+/* A journal transaction that began at began_ns ended now, committed or not. */
+void wr_stats_journal(int64_t began_ns, int committed);
+/* A backend action that began at began_ns returned now. */
+void wr_stats_action(int64_t began_ns);
 
 /* The counters now. */
 void wr_stats_read(struct wr_stats *out);

@@ -24,6 +24,7 @@
 
 #include "core/clock.h"
 #include "core/lifecycle.h"
+#include "core/stats.h"
 
 /* How long a statement waits for a lock held by another connection (warrenctl
  * reading the journal, a backup) before failing with WR_UNAVAILABLE. */
@@ -83,6 +84,7 @@ struct wr_store {
 	char *path;
 	sqlite3_stmt *st[ST_N];   /* all prepared once open succeeded */
 	int64_t last_seq;         /* the journal's highest seq (read at open) */
+	int64_t began_ns;         /* the open transaction's begin (stats), 0: none */
 };
 
 static const char *const phase_names[] = {
@@ -581,7 +583,16 @@ struct sqlite3 *wr_store_handle(struct wr_store *s)
  * its writes on a lock held by another connection. */
 int wr_store_begin(struct wr_store *s, struct wr_error *err)
 {
+	s->began_ns = wr_monotonic_ns();
 	return run(s, s->st[ST_BEGIN], "beginning a transaction", err);
+}
+
+/* The transaction begun at began_ns ended: its time to the counters. */
+static void ended(struct wr_store *s, int committed)
+{
+	if (s->began_ns)
+		wr_stats_journal(s->began_ns, committed);
+	s->began_ns = 0;
 }
 
 int wr_store_commit(struct wr_store *s, struct wr_error *err)
@@ -590,6 +601,7 @@ int wr_store_commit(struct wr_store *s, struct wr_error *err)
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		done_with(st);
+		ended(s, 1);
 		return 0;
 	}
 	db_fail(s, err, rc, "committing");
@@ -606,7 +618,10 @@ int wr_store_commit(struct wr_store *s, struct wr_error *err)
  * some errors. */
 void wr_store_rollback(struct wr_store *s)
 {
-	if (!s || sqlite3_get_autocommit(s->db))
+	if (!s)
+		return;
+	ended(s, 0);
+	if (sqlite3_get_autocommit(s->db))
 		return;
 	sqlite3_stmt *st = s->st[ST_ROLLBACK];
 	int rc = sqlite3_step(st);

@@ -11,7 +11,9 @@
  *        one "key value" line each, times in ms: wall, busy (not blocked in
  *        its event loop), idle, runtime_wait (blocked on runc), own = busy −
  *        runtime_wait, runtime_spawn (in posix_spawn starting runc, part of
- *        own); then a row per method served: calls, total (arrival
+ *        own), journal (in journal transactions) and its commits, action
+ *        (in backend actions, runc included) and their number; then a row
+ *        per method served: calls, total (arrival
  *        to reply), runtime, idle, own = total − runtime − idle
  *   warrenctl lifecycle [sandbox|task|exec]
  *        legal transitions from each state, read from the compiled charts
@@ -350,6 +352,10 @@ static int stats(const char *address)
 	printf("%-16s %llu\n", "runtime_calls", (unsigned long long)r->runtime_calls);
 	printf("%-16s %.3f\n", "own_ms", msec(busy - r->runtime_wait_ns));
 	printf("%-16s %.3f\n", "runtime_spawn_ms", msec(r->runtime_spawn_ns));
+	printf("%-16s %.3f\n", "journal_ms", msec(r->journal_ns));
+	printf("%-16s %llu\n", "journal_commits", (unsigned long long)r->journal_commits);
+	printf("%-16s %.3f\n", "action_ms", msec(r->action_ns));
+	printf("%-16s %llu\n", "actions", (unsigned long long)r->actions);
 	printf("%-16s %.3f\n", "cpu_ms", msec(r->cpu_ns));
 	printf("%-16s %llu\n", "loop_iterations", (unsigned long long)r->iterations);
 	printf("%-16s %llu\n", "uncounted_calls", (unsigned long long)r->uncounted_calls);

@@ -239,6 +239,10 @@ static void stats(struct wr_ttrpc_call *call, void *ctx)
 	resp.runtime_wait_ns = s.runtime_wait_ns;
 	resp.runtime_calls = s.runtime_calls;
 	resp.runtime_spawn_ns = s.runtime_spawn_ns;
+	resp.journal_ns = s.journal_ns;
+	resp.journal_commits = s.journal_commits;
+	resp.action_ns = s.action_ns;
+	resp.actions = s.actions;
 	resp.cpu_ns = wr_clock_ns(CLOCK_PROCESS_CPUTIME_ID);
 	resp.iterations = s.iterations;
 	resp.uncounted_calls = s.uncounted;

@@ -528,9 +528,16 @@ def counters_share(st0, st1, front_cpu_ns, n):
     out = {"n": n, "busy_ms": d["busy_ms"], "runtime_wait_ms": d["runtime_wait_ms"],
            "runtime_calls": d["runtime_calls"], "core_own_ms": d["busy_ms"] - d["runtime_wait_ms"],
            "runtime_spawn_ms": d.get("runtime_spawn_ms"),
+           "journal_ms": d.get("journal_ms"), "journal_commits": d.get("journal_commits"),
+           "actions": d.get("actions"),
+           # backend actions' own time: the runc runs inside them taken out
+           "action_own_ms": (d["action_ms"] - d["runtime_wait_ms"]) if "action_ms" in d else None,
            "core_cpu_ms": d.get("cpu_ms"),
            "front_cpu_ms": front_cpu_ns / 1e6 / n if front_cpu_ns is not None else None}
     out["own_ms"] = out["core_own_ms"] + (out["front_cpu_ms"] or 0.0)
+    # the rest of the core's own time: ttrpc, the API handlers, events, the loop
+    out["rest_ms"] = (out["core_own_ms"] - out["journal_ms"] - out["action_own_ms"]
+                      if out["journal_ms"] is not None and out["action_own_ms"] is not None else None)
     methods = {}
     for name, m1 in st1["methods"].items():
         m0 = st0["methods"].get(name, {})
@@ -859,6 +866,13 @@ def where_time_goes(R):
                 own[-1]["n"], c["busy_ms"], c["runtime_wait_ms"], c["runtime_calls"], c["core_own_ms"],
                 fmt(c["front_cpu_ms"], 1), c["own_ms"],
                 ", ".join("%s %.1f ms" % (m, v["own_ms_per_pod"]) for m, v in top)))
+        if c.get("rest_ms") is not None:
+            out.append(
+                "By kind of work, the core's %.1f ms: journal transactions %.1f ms (%.1f commits), backend "
+                "actions %.1f ms without runc's runs (%.1f of them starting runc), the rest — ttrpc, API "
+                "handlers, events, the event loop — %.1f ms." % (
+                    c["core_own_ms"], c["journal_ms"], c["journal_commits"], c["action_own_ms"],
+                    c["runtime_spawn_ms"] or 0.0, c["rest_ms"]))
     if "warrend_own_median_ms" in w:
         npods = max(1, w.get("count") or 1)
         per_pod = {m: v["own_median_ms"] * v["count"] / npods for m, v in P.get("methods", {}).items()}
@@ -1113,7 +1127,12 @@ def write_report(R, out_dir, stem, png_err):
             ["… of which blocked on runc (runs per pod: %s)" % "/".join(fmt(c["runtime_calls"], 1) for c in cs)]
             + [fmt(c["runtime_wait_ms"], 2) for c in cs],
             ["core own = busy − runc wait"] + [fmt(c["core_own_ms"], 2) for c in cs],
-            ["… of which starting runc (posix_spawn: clone + exec)"] + [fmt(c.get("runtime_spawn_ms"), 2) for c in cs],
+            ["… in journal transactions (commits per pod: %s)" % "/".join(fmt(c.get("journal_commits"), 1) for c in cs)]
+            + [fmt(c.get("journal_ms"), 2) for c in cs],
+            ["… in backend actions, runc's runs excluded (actions per pod: %s)"
+             % "/".join(fmt(c.get("actions"), 1) for c in cs)] + [fmt(c.get("action_own_ms"), 2) for c in cs],
+            ["  … of which starting runc (posix_spawn: clone + exec)"] + [fmt(c.get("runtime_spawn_ms"), 2) for c in cs],
+            ["… the rest: ttrpc, API handlers, events, event loop"] + [fmt(c.get("rest_ms"), 2) for c in cs],
             ["front on-CPU (schedstat; the front is not instrumented)"] + [fmt(c["front_cpu_ms"], 2) for c in cs],
             ["**warrend's own share** = core own + front CPU"] + ["**%s**" % fmt(c["own_ms"], 2) for c in cs],
             ["core on-CPU, for comparison (its own clock)"] + [fmt(c["core_cpu_ms"], 2) for c in cs],

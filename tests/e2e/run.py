@@ -1325,6 +1325,11 @@ def warrenctl(t):
           keys["runtime_wait_ms"] < keys["busy_ms"] < keys["wall_ms"] and
           0 < keys.get("runtime_spawn_ms", 0) < keys["own_ms"],
           "stats: inconsistent totals:\n%s", out)
+    # a pod start journals 8 commits and runs 4 actions (create and start
+    # of the sandbox and of the task), runc inside the task's
+    check(keys.get("journal_commits", 0) >= 8 and 0 < keys.get("journal_ms", 0) < keys["own_ms"] and
+          keys.get("actions", 0) >= 4 and keys.get("action_ms", 0) > keys.get("runtime_spawn_ms", 0),
+          "stats: no journal or action time:\n%s", out)
     r = ctl("inspect", "no-such-id", check_rc=False)
     check(r.returncode != 0 and "no such sandbox, task or exec" in r.stderr, "inspect unknown: %r",
           r.stderr)

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "core/stats.h"
 #include "lifecycle/sandbox.h"
 #include "lifecycle/task.h"
 #include "tests/support/harness.h"
@@ -34,9 +35,17 @@ static void test_journaled_steps(void **state)
 	struct harness *h = *state;
 	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
 	struct wr_error err;
+	struct wr_stats before, after;
+	wr_stats_read(&before);
 	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
 	assert_int_equal(sb->state, SANDBOX_S_READY);
 	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_WAIT, NULL, &err), 0); /* no row */
+	/* warrend's counters (warrenctl stats): one action, an intent and an
+	 * outcome commit; Wait ran nothing and wrote nothing */
+	wr_stats_read(&after);
+	assert_int_equal(after.actions - before.actions, 1);
+	assert_int_equal(after.journal_commits - before.journal_commits, 2);
+	assert_true(after.action_ns > before.action_ns && after.journal_ns > before.journal_ns);
 	struct rows r = { "" };
 	assert_int_equal(wr_store_history(wr_engine_store(h->engine), WR_KIND_SANDBOX, "test", "sb",
 					  add_row, &r, &err), 0);

@@ -143,6 +143,23 @@ static void test_runtime_wait(void **state)
 	assert_int_equal(t.runtime_calls, 2);
 }
 
+static void test_journal_and_actions(void **state)
+{
+	(void)state;   /* the fixture's counters run, zeroed */
+	struct wr_stats s;
+	wr_stats_read(&s);
+	assert_true(s.journal_ns == 0 && s.journal_commits == 0 && s.action_ns == 0 && s.actions == 0);
+	wr_stats_journal(wr_monotonic_ns() - 2 * MS, 1);
+	wr_stats_journal(wr_monotonic_ns() - 3 * MS, 0);   /* rolled back: time, no commit */
+	wr_stats_action(wr_monotonic_ns() - 4 * MS);
+	wr_stats_read(&s);
+	assert_int_equal(s.journal_commits, 1);
+	assert_true(s.journal_ns >= 5 * MS && s.journal_ns < 1000 * MS);
+	assert_int_equal(s.actions, 1);
+	assert_true(s.action_ns >= 4 * MS && s.action_ns < 1000 * MS);
+	assert_int_equal(s.runtime_calls, 0);
+}
+
 static void test_call_accounting(void **state)
 {
 	struct ev_loop *loop = *state;
@@ -317,6 +334,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_idle_and_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_keeps_loop_alive, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_runtime_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal_and_actions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_call_accounting, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_server_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_table_bounds, setup, teardown),

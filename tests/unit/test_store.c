@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/lifecycle.h"
+#include "core/stats.h"
 #include "core/store.h"
 #include "lifecycle/exec.h"
 #include "lifecycle/sandbox.h"
@@ -1191,6 +1192,20 @@ static void test_step_frames(void **state)
 	assert_int_equal(step_frames(s, o, &pages), 2);
 	sqlite3_wal_hook(wr_store_handle(s), NULL, NULL);
 	wr_object_free(o);
+
+	/* the transactions feed warrend's counters (warrenctl stats): time from
+	 * begin to commit or rollback, and the commits */
+	struct wr_stats a, b;
+	wr_stats_read(&a);
+	assert_int_equal(wr_store_begin(s, &err), 0);
+	append_ok(s, WR_KIND_TASK, "t7", WR_PHASE_TRANSITION, "running", "Exit", "", "stopped");
+	assert_int_equal(wr_store_commit(s, &err), 0);
+	assert_int_equal(wr_store_begin(s, &err), 0);
+	usleep(2000);
+	wr_store_rollback(s);
+	wr_stats_read(&b);
+	assert_int_equal(b.journal_commits - a.journal_commits, 1);
+	assert_true(b.journal_ns - a.journal_ns >= 2000000);
 
 	struct objs l;
 	load_ok(s, &l);

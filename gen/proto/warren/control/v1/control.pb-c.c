@@ -1060,7 +1060,7 @@ const ProtobufCMessageDescriptor warren__control__v1__method_stats__descriptor =
   (ProtobufCMessageInit) warren__control__v1__method_stats__init,
   NULL,NULL,NULL    /* reserved[123] */
 };
-static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field_descriptors[10] =
+static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field_descriptors[14] =
 {
   {
     "pid",
@@ -1182,11 +1182,63 @@ static const ProtobufCFieldDescriptor warren__control__v1__stats_response__field
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "journal_ns",
+    11,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, journal_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "journal_commits",
+    12,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, journal_commits),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "action_ns",
+    13,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_INT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, action_ns),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
+  {
+    "actions",
+    14,
+    PROTOBUF_C_LABEL_NONE,
+    PROTOBUF_C_TYPE_UINT64,
+    0,   /* quantifier_offset */
+    offsetof(Warren__Control__V1__StatsResponse, actions),
+    NULL,
+    NULL,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned warren__control__v1__stats_response__field_indices_by_name[] = {
+  12,   /* field[12] = action_ns */
+  13,   /* field[13] = actions */
   5,   /* field[5] = cpu_ns */
   2,   /* field[2] = idle_ns */
   6,   /* field[6] = iterations */
+  11,   /* field[11] = journal_commits */
+  10,   /* field[10] = journal_ns */
   8,   /* field[8] = methods */
   0,   /* field[0] = pid */
   4,   /* field[4] = runtime_calls */
@@ -1198,7 +1250,7 @@ static const unsigned warren__control__v1__stats_response__field_indices_by_name
 static const ProtobufCIntRange warren__control__v1__stats_response__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 14 }
 };
 const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor =
 {
@@ -1208,7 +1260,7 @@ const ProtobufCMessageDescriptor warren__control__v1__stats_response__descriptor
   "Warren__Control__V1__StatsResponse",
   "warren.control.v1",
   sizeof(Warren__Control__V1__StatsResponse),
-  10,
+  14,
   warren__control__v1__stats_response__field_descriptors,
   warren__control__v1__stats_response__field_indices_by_name,
   1,  warren__control__v1__stats_response__number_ranges,

@@ -220,10 +220,20 @@ struct  Warren__Control__V1__StatsResponse
    * in posix_spawn starting them (part of own)
    */
   int64_t runtime_spawn_ns;
+  /*
+   * in journal transactions, begin to commit
+   */
+  int64_t journal_ns;
+  uint64_t journal_commits;
+  /*
+   * in backend actions, runtime runs included
+   */
+  int64_t action_ns;
+  uint64_t actions;
 };
 #define WARREN__CONTROL__V1__STATS_RESPONSE__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&warren__control__v1__stats_response__descriptor) \
-    , 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0 }
+    , 0, 0, 0, 0, 0, 0, 0, 0, 0,NULL, 0, 0, 0, 0, 0 }
 
 
 /* Warren__Control__V1__ListRequest methods */
