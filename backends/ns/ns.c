@@ -196,6 +196,7 @@ static const struct wr_backend_ops ns_ops = {
 	.sandbox_start = wr_ns_sandbox_start,
 	.sandbox_stop = wr_ns_sandbox_stop,
 	.sandbox_delete = wr_ns_sandbox_delete,
+	.run_actions = wr_ns_run_actions,
 	.task_create = wr_ns_task_create,
 	.task_start = wr_ns_task_start,
 	.task_kill = wr_ns_task_kill,

@@ -214,6 +214,26 @@ int wr_ns_tty_resize(struct wr_backend *b, struct wr_object *o, unsigned width, 
 		     struct wr_error *err);
 int wr_ns_tty_close_stdin(struct wr_backend *b, struct wr_object *o, struct wr_error *err);
 
+/* ---- ns_task.c: a create or start in two halves (ns_batch.c) ------------------- */
+
+/* wr_ns_task_create (start 0) / wr_ns_task_start (start 1) in two halves:
+ * begin does everything up to the runtime process, which it spawns with
+ * log slot `slot`, and returns 0; finish waits for it and completes the
+ * action (count_wait as for wr_ns_runc_finish).  begin returns 1 when it
+ * completed the action itself (a terminal container; one created before a
+ * crash) and -1 on failure: then there is nothing to finish.  r is opaque,
+ * wr_ns_task_run_size() bytes. */
+struct wr_ns_task_run;
+size_t wr_ns_task_run_size(void);
+int wr_ns_task_begin(struct wr_backend *b, struct wr_object *o, int start, int slot,
+		     struct wr_ns_task_run *r, struct wr_error *err);
+int wr_ns_task_finish(struct wr_backend *b, struct wr_object *o, struct wr_ns_task_run *r,
+		      int count_wait, struct wr_error *err);
+
+/* ---- ns_batch.c: a batch's actions, runtime processes overlapped ---------------- */
+
+void wr_ns_run_actions(struct wr_backend *b, struct wr_action_item *items, size_t n);
+
 /* ---- ns_runc.c: running the OCI runtime --------------------------------------- */
 
 /* Run `<runtime> --root R --log L --log-format json <args...>` and wait for
@@ -223,6 +243,26 @@ int wr_ns_tty_close_stdin(struct wr_backend *b, struct wr_object *o, struct wr_e
  * `what` (e.g. "task c1"); NotFound when the container does not exist. */
 int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args,
 	       const int *stdio, char **out, struct wr_error *err);
+/* A runtime process spawned and not reaped yet: wr_ns_runc is
+ * wr_ns_runc_spawn then wr_ns_runc_finish; between the two the caller may
+ * start others (with other slots: each has its own log file). */
+struct wr_ns_runc_job {
+	pid_t pid;                 /* -1 once reaped */
+	int out_fd;                /* read end of its captured stdout, or -1 */
+	int64_t spawned;           /* wr_monotonic_ns just after the spawn */
+	int64_t deadline;          /* wr_monotonic_ms past which it is killed */
+	char log_path[WR_NS_PATH];
+	char what[320];
+	char verb[32];
+};
+int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
+		     const char *const *args, const int *stdio, int capture,
+		     struct wr_ns_runc_job *job, struct wr_error *err);
+/* Wait for the job's process (and read its captured stdout into *out);
+ * count_wait: add its wait to the daemon's runtime-wait counter (callers
+ * that overlap jobs count the overlapped wait once themselves). */
+int wr_ns_runc_finish(const struct wr_ns *ns, struct wr_ns_runc_job *job, int count_wait,
+		      char **out, struct wr_error *err);
 /* The runtime has state for container id (its state directory exists). */
 int wr_ns_runc_has(const struct wr_ns *ns, const char *id);
 /* `runc state id`: status ("created", "running", "paused", "stopped") and

@@ -12,7 +12,9 @@
  *
  * The runtime's error message is read back from its JSON log (the last
  * "error" entry), which the log file holds for this one call: it is
- * truncated before each call (calls are serialized by the engine). */
+ * truncated before each call.  Runtime processes that run at the same time
+ * (wr_ns_runc_spawn with different slots, ns_batch.c) each have their own
+ * log file: slot 0 the backend's, slot k that name with ".k" appended. */
 #include "backends/ns/ns_internal.h"
 
 #include <errno.h>
@@ -148,6 +150,13 @@ static int dup_high(int fd)
 	return nfd;
 }
 
+/* The runtime's name for messages ("runc"). */
+static const char *runtime_short(const struct wr_ns *ns)
+{
+	const char *slash = strrchr(ns->runtime_name, '/');
+	return slash ? slash + 1 : ns->runtime_name;
+}
+
 /* glibc keeps the real-time signals below SIGRTMIN (32 and 33) for itself:
  * sigfillset leaves them out and sigaddset refuses them, and posix_spawn's
  * child sets any it does not have to reset to SIG_IGN — a disposition that
@@ -162,28 +171,38 @@ static void reserved_signals_too(sigset_t *set)
 		w[(unsigned)(sig - 1) / bits] |= 1UL << ((unsigned)(sig - 1) % bits);
 }
 
-int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args,
-	       const int *stdio, char **out, struct wr_error *err)
+int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
+		     const char *const *args, const int *stdio, int capture,
+		     struct wr_ns_runc_job *job, struct wr_error *err)
 {
+	memset(job, 0, sizeof *job);
+	job->pid = -1;
+	job->out_fd = -1;
+	snprintf(job->what, sizeof job->what, "%s", what);
+	snprintf(job->verb, sizeof job->verb, "%s", args[0]);
+	if (slot == 0)
+		snprintf(job->log_path, sizeof job->log_path, "%s", ns->log_path);
+	else if (snprintf(job->log_path, sizeof job->log_path, "%s.%d", ns->log_path, slot) >=
+		 (int)sizeof job->log_path)
+		return wr_error_set(err, WR_INVALID_ARGUMENT, "ns: %s: log path too long", what);
+
 	const char *argv[RUNC_MAX_ARGS];
 	int argc = 0;
 	argv[argc++] = ns->runtime;
 	argv[argc++] = "--root";
 	argv[argc++] = ns->runtime_root;
 	argv[argc++] = "--log";
-	argv[argc++] = ns->log_path;
+	argv[argc++] = job->log_path;
 	argv[argc++] = "--log-format";
 	argv[argc++] = "json";
 	for (const char *const *a = args; *a && argc < RUNC_MAX_ARGS - 1; a++)
 		argv[argc++] = *a;
 	argv[argc] = NULL;
-	const char *verb = args[0];
-	const char *rt = strrchr(ns->runtime_name, '/') ? strrchr(ns->runtime_name, '/') + 1
-							  : ns->runtime_name;
+	const char *rt = runtime_short(ns);
 
-	int lfd = open(ns->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int lfd = open(job->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (lfd < 0)
-		return wr_error_errno(err, errno, "ns: %s: cannot create %s", what, ns->log_path);
+		return wr_error_errno(err, errno, "ns: %s: cannot create %s", what, job->log_path);
 	close(lfd);
 
 	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, null = -1, rc = -1;
@@ -200,7 +219,7 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 	}
 	for (int i = 0; i < 3; i++)
 		fds[i] = stdio && stdio[i] >= 0 ? stdio[i] : null;
-	if (out) {
+	if (capture) {
 		if (pipe2(pipefd, O_CLOEXEC) < 0 || (pipefd[1] = dup_high(pipefd[1])) < 0) {
 			wr_error_errno(err, errno, "ns: pipe");
 			goto out;
@@ -227,57 +246,21 @@ int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args
 	int e = posix_spawn(&pid, ns->runtime, &fa, &at, (char *const *)argv, environ);
 	/* posix_spawn (clone and exec, the parent waits for the exec) is
 	 * counted as the daemon's own time, the rest as the runtime's */
-	int64_t spawned = wr_monotonic_ns();
-	wr_stats_runtime_spawn(spawned - spawning);
+	job->spawned = wr_monotonic_ns();
+	wr_stats_runtime_spawn(job->spawned - spawning);
 	if (e) {
-		pid = -1;
 		wr_error_errno(err, e, "ns: %s: cannot run %s (%s)", what, rt, ns->runtime);
 		if (err && (e == ENOENT || e == EACCES))
 			err->code = WR_FAILED_PRECONDITION;
 		goto out;
 	}
-	int64_t deadline = wr_monotonic_ms() + RUNC_TIMEOUT_MS;
-	char *captured = NULL;
-	if (out) {
-		close(pipefd[1]);
-		pipefd[1] = -1;
-		captured = slurp(pipefd[0], deadline);
+	job->pid = pid;
+	job->deadline = wr_monotonic_ms() + RUNC_TIMEOUT_MS;
+	if (capture) {
+		job->out_fd = pipefd[0];
+		pipefd[0] = -1;
 	}
-	int status = 0;
-	int waited = wait_pid(pid, deadline, &status);
-	wr_stats_runtime_wait(spawned);
-	if (waited < 0) {
-		free(captured);
-		if (errno == ETIMEDOUT)
-			wr_error_set(err, WR_DEADLINE_EXCEEDED, "ns: %s: %s %s took more than %d s; "
-				     "killed", what, rt, verb, RUNC_TIMEOUT_MS / 1000);
-		else
-			wr_error_errno(err, errno, "ns: %s: waitpid(%d) for %s %s", what, (int)pid, rt,
-				       verb);
-		goto out;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (out) {
-			if (!captured) {
-				wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
-				goto out;
-			}
-			*out = captured;
-		}
-		rc = 0;
-		goto out;
-	}
-	free(captured);
-	char msg[400];
-	log_message(ns->log_path, msg, sizeof msg);
-	if (!msg[0]) {
-		if (WIFEXITED(status))
-			snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(status));
-		else
-			snprintf(msg, sizeof msg, "killed by signal %d", WTERMSIG(status));
-	}
-	int code = strstr(msg, "does not exist") ? WR_NOT_FOUND : WR_UNKNOWN;
-	wr_error_set(err, code, "ns: %s: %s %s: %s", what, rt, verb, strip_prefix(msg, verb));
+	rc = 0;
 out:
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
@@ -288,6 +271,66 @@ out:
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
 	return rc;
+}
+
+int wr_ns_runc_finish(const struct wr_ns *ns, struct wr_ns_runc_job *job, int count_wait,
+		      char **out, struct wr_error *err)
+{
+	const char *rt = runtime_short(ns), *what = job->what, *verb = job->verb;
+	char *captured = NULL;
+	int rc = -1;
+	if (job->out_fd >= 0) {
+		captured = slurp(job->out_fd, job->deadline);
+		close(job->out_fd);
+		job->out_fd = -1;
+	}
+	int status = 0;
+	int waited = wait_pid(job->pid, job->deadline, &status);
+	job->pid = -1;
+	if (count_wait)
+		wr_stats_runtime_wait(job->spawned, 1);
+	if (waited < 0) {
+		if (errno == ETIMEDOUT)
+			wr_error_set(err, WR_DEADLINE_EXCEEDED, "ns: %s: %s %s took more than %d s; "
+				     "killed", what, rt, verb, RUNC_TIMEOUT_MS / 1000);
+		else
+			wr_error_errno(err, errno, "ns: %s: waitpid for %s %s", what, rt, verb);
+		goto out;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (out) {
+			if (!captured) {
+				wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
+				goto out;
+			}
+			*out = captured;
+			captured = NULL;
+		}
+		rc = 0;
+		goto out;
+	}
+	char msg[400];
+	log_message(job->log_path, msg, sizeof msg);
+	if (!msg[0]) {
+		if (WIFEXITED(status))
+			snprintf(msg, sizeof msg, "exit status %d", WEXITSTATUS(status));
+		else
+			snprintf(msg, sizeof msg, "killed by signal %d", WTERMSIG(status));
+	}
+	int code = strstr(msg, "does not exist") ? WR_NOT_FOUND : WR_UNKNOWN;
+	wr_error_set(err, code, "ns: %s: %s %s: %s", what, rt, verb, strip_prefix(msg, verb));
+out:
+	free(captured);
+	return rc;
+}
+
+int wr_ns_runc(const struct wr_ns *ns, const char *what, const char *const *args,
+	       const int *stdio, char **out, struct wr_error *err)
+{
+	struct wr_ns_runc_job job;
+	if (wr_ns_runc_spawn(ns, 0, what, args, stdio, out != NULL, &job, err) < 0)
+		return -1;
+	return wr_ns_runc_finish(ns, &job, 1, out, err);
 }
 
 int wr_ns_runc_has(const struct wr_ns *ns, const char *id)

@@ -107,134 +107,178 @@ static int cleanup(const struct wr_ns *ns, const struct wr_object *o, const stru
 	return 0;
 }
 
-int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_object *args,
+/* A create or start begun: its runtime process spawned, not reaped yet
+ * (wr_ns_task_begin / wr_ns_task_finish; ns_batch.c runs several at once). */
+struct wr_ns_task_run {
+	int start;                /* 0: create, 1: start */
+	struct task t;            /* create */
+	struct json_object *sb;   /* create: the sandbox's record, or NULL */
+	int made_rootfs;          /* create */
+	struct wr_ns_runc_job job;
+};
+
+size_t wr_ns_task_run_size(void)
+{
+	return sizeof(struct wr_ns_task_run);
+}
+
+/* Undo a create that failed after its rootfs was prepared. */
+static void create_failed(struct wr_ns *ns, struct wr_object *o, struct wr_ns_task_run *r)
+{
+	struct wr_error ignore;
+	cleanup(ns, o, &r->t, r->made_rootfs, &ignore);
+}
+
+static void run_free(struct wr_ns_task_run *r)
+{
+	json_object_put(r->sb);
+	r->sb = NULL;
+	task_close(&r->t);
+}
+
+/* A terminal container: the runtime hands the pty over a console socket
+ * and ns_tty.c takes it from there, so the whole create runs here. */
+static int create_tty(struct wr_ns *ns, struct wr_object *o, struct wr_ns_task_run *r,
 		      struct wr_error *err)
 {
-	(void)args;
-	struct wr_ns *ns = wr_ns_of(b);
-	struct task t;
-	struct json_object *sb = NULL;
-	struct wr_ns_stdio io = { { -1, -1, -1 } };
+	struct task *t = &r->t;
 	struct wr_ns_console con = { .lfd = -1, .in = -1, .out = -1 };
+	if (wr_ns_console_open(ns, &con, t->what, wr_ns_str(t->spec, "stdin"),
+			       wr_ns_str(t->spec, "stdout"), err))
+		goto fail;
+	unlink(t->pidfile);
+	const char *cargs[] = { "create", "--bundle", t->bundle, "--pid-file", t->pidfile,
+				"--console-socket", con.path, o->id, NULL };
+	if (wr_ns_runc(ns, t->what, cargs, NULL, NULL, err) < 0)
+		goto fail;
+	pid_t pid = wr_ns_read_pidfile(t->pidfile);
+	if (pid <= 0) {
+		wr_error_errno(err, errno, "ns: %s: cannot read %s", t->what, t->pidfile);
+		goto fail;
+	}
+	if (wr_ns_tty_attach(ns, &con, o, pid, err))
+		goto fail;
+	wr_ns_console_close(&con);
+	if (record(o, t, pid, wr_ns_str(r->sb, "dir"), err)) {
+		wr_ns_tty_release(ns, o);
+		goto fail_closed;
+	}
+	return 1;
+fail:
+	wr_ns_console_close(&con);
+fail_closed:
+	create_failed(ns, o, r);
+	return -1;
+}
+
+/* Everything of a create up to its `runc create`, which it spawns.  1: done
+ * already (a terminal container, or one created before a crash: recorded);
+ * 0: the runtime runs, wr_ns_task_finish completes it; -1: failed, nothing
+ * left behind. */
+static int create_begin(struct wr_ns *ns, struct wr_object *o, int slot, struct wr_ns_task_run *r,
+			struct wr_error *err)
+{
+	struct task *t = &r->t;
+	struct wr_ns_stdio io = { { -1, -1, -1 } };
 	char status[32];
 	pid_t pid = 0;
-	int made_rootfs = 0;
-	if (task_open(o, &t, err))
+	if (task_open(o, t, err))
 		return -1;
-	int tty = wr_ns_bool(t.spec, "terminal");
-	if (tty && !ns->loop) {
-		wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) containers need the "
-			     "daemon's event loop (none configured)", t.what);
-		goto out;
-	}
-	if (wr_ns_check_runtime(ns, t.what, err))
-		goto out;
+	int tty = wr_ns_bool(t->spec, "terminal");
+	if (tty && !ns->loop)
+		return wr_error_set(err, WR_UNIMPLEMENTED, "ns: %s: terminal (tty) containers need "
+				    "the daemon's event loop (none configured)", t->what);
+	if (wr_ns_check_runtime(ns, t->what, err))
+		return -1;
 	if (o->owner[0]) {
-		sb = wr_ns_sandbox_load(ns, o->ns, o->owner);
-		if (!sb) {
-			wr_error_set(err, WR_FAILED_PRECONDITION, "ns: %s: sandbox %s not found "
-				     "(namespace %s)", t.what, o->owner, o->ns);
-			goto out;
-		}
+		r->sb = wr_ns_sandbox_load(ns, o->ns, o->owner);
+		if (!r->sb)
+			return wr_error_set(err, WR_FAILED_PRECONDITION, "ns: %s: sandbox %s not found "
+					    "(namespace %s)", t->what, o->owner, o->ns);
 	}
 	/* already created (a rerun after a crash): just record it; its terminal,
 	 * if warrend's front kept it, was resumed when recovery observed the
 	 * task (wr_ns_tty_recover), else it died with the old core */
 	int have = wr_ns_runc_state(ns, o->id, status, sizeof status, &pid, err);
 	if (have < 0)
-		goto out;
+		return -1;
 	if (have) {
 		if (pid <= 0) /* stopped since: runc state has no pid, the pid file does */
-			pid = wr_ns_read_pidfile(t.pidfile);
-		int rc = record(o, &t, pid > 0 ? pid : 0, wr_ns_str(sb, "dir"), err);
-		json_object_put(sb);
-		task_close(&t);
-		return rc;
+			pid = wr_ns_read_pidfile(t->pidfile);
+		return record(o, t, pid > 0 ? pid : 0, wr_ns_str(r->sb, "dir"), err) < 0 ? -1 : 1;
 	}
 
-	if (mkdir(t.rootfs, 0755) == 0)
-		made_rootfs = 1;
-	else if (errno != EEXIST) {
-		wr_error_errno(err, errno, "ns: %s: cannot create %s", t.what, t.rootfs);
-		goto out;
-	}
-	int mp = t.mounts ? wr_ns_is_mountpoint(t.rootfs) : 1;
+	if (mkdir(t->rootfs, 0755) == 0)
+		r->made_rootfs = 1;
+	else if (errno != EEXIST)
+		return wr_error_errno(err, errno, "ns: %s: cannot create %s", t->what, t->rootfs);
+	int mp = t->mounts ? wr_ns_is_mountpoint(t->rootfs) : 1;
 	if (mp < 0) {
-		wr_error_errno(err, errno, "ns: %s: cannot stat %s", t.what, t.rootfs);
+		wr_error_errno(err, errno, "ns: %s: cannot stat %s", t->what, t->rootfs);
 		goto fail;
 	}
-	if (!mp && wr_ns_mount_rootfs(t.mounts, t.rootfs, err))
+	if (!mp && wr_ns_mount_rootfs(t->mounts, t->rootfs, err))
 		goto fail;
-	if (wr_ns_spec_rewrite(t.bundle, sb, err))
+	if (wr_ns_spec_rewrite(t->bundle, r->sb, err))
 		goto fail;
-	if (tty ? wr_ns_console_open(ns, &con, t.what, wr_ns_str(t.spec, "stdin"),
-				     wr_ns_str(t.spec, "stdout"), err)
-		: wr_ns_stdio_open(&io, wr_ns_str(t.spec, "stdin"), wr_ns_str(t.spec, "stdout"),
-				   wr_ns_str(t.spec, "stderr"), err))
+	if (tty)
+		return create_tty(ns, o, r, err);
+	if (wr_ns_stdio_open(&io, wr_ns_str(t->spec, "stdin"), wr_ns_str(t->spec, "stdout"),
+			     wr_ns_str(t->spec, "stderr"), err))
 		goto fail;
-	unlink(t.pidfile);
-	const char *cargs[10];
-	int k = 0;
-	cargs[k++] = "create";
-	cargs[k++] = "--bundle";
-	cargs[k++] = t.bundle;
-	cargs[k++] = "--pid-file";
-	cargs[k++] = t.pidfile;
-	if (tty) {
-		cargs[k++] = "--console-socket";
-		cargs[k++] = con.path;
-	}
-	cargs[k++] = o->id;
-	cargs[k] = NULL;
-	int rc = wr_ns_runc(ns, t.what, cargs, tty ? NULL : io.fd, NULL, err);
+	unlink(t->pidfile);
+	const char *cargs[] = { "create", "--bundle", t->bundle, "--pid-file", t->pidfile,
+				o->id, NULL };
+	int rc = wr_ns_runc_spawn(ns, slot, t->what, cargs, io.fd, 0, &r->job, err);
 	wr_ns_stdio_close(&io); /* the container's init holds them now */
 	if (rc < 0)
 		goto fail;
-	pid = wr_ns_read_pidfile(t.pidfile);
-	if (pid <= 0) {
-		wr_error_errno(err, errno, "ns: %s: cannot read %s", t.what, t.pidfile);
-		goto fail;
-	}
-	if (tty && wr_ns_tty_attach(ns, &con, o, pid, err))
-		goto fail;
-	wr_ns_console_close(&con);
-	if (record(o, &t, pid, wr_ns_str(sb, "dir"), err)) {
-		wr_ns_tty_release(ns, o);
-		goto fail;
-	}
-	json_object_put(sb);
-	task_close(&t);
 	return 0;
-
-fail:;
-	struct wr_error ignore;
-	wr_ns_console_close(&con);
-	cleanup(ns, o, &t, made_rootfs, &ignore);
-out:
-	wr_ns_console_close(&con);
-	wr_ns_stdio_close(&io);
-	json_object_put(sb);
-	task_close(&t);
+fail:
+	create_failed(ns, o, r);
 	return -1;
 }
 
-int wr_ns_task_start(struct wr_backend *b, struct wr_object *o, struct json_object *args,
-		     struct wr_error *err)
+static int create_finish(struct wr_ns *ns, struct wr_object *o, struct wr_ns_task_run *r,
+			 int count_wait, struct wr_error *err)
 {
-	(void)args;
-	struct wr_ns *ns = wr_ns_of(b);
-	char status[32], what[320];
-	pid_t pid;
-	snprintf(what, sizeof what, "task %s", o->id);
-	/* runc start first: asking runc state beforehand cost a whole runc run
-	 * (~19 ms) on every pod start.  Only a failure needs the state. */
+	struct task *t = &r->t;
+	if (wr_ns_runc_finish(ns, &r->job, count_wait, NULL, err) < 0)
+		goto fail;
+	pid_t pid = wr_ns_read_pidfile(t->pidfile);
+	if (pid <= 0) {
+		wr_error_errno(err, errno, "ns: %s: cannot read %s", t->what, t->pidfile);
+		goto fail;
+	}
+	if (record(o, t, pid, wr_ns_str(r->sb, "dir"), err))
+		goto fail;
+	return 0;
+fail:
+	create_failed(ns, o, r);
+	return -1;
+}
+
+/* runc start first: asking runc state beforehand cost a whole runc run
+ * (~19 ms) on every pod start.  Only a failure needs the state. */
+static int start_begin(struct wr_ns *ns, struct wr_object *o, int slot, struct wr_ns_task_run *r,
+		       struct wr_error *err)
+{
+	snprintf(r->t.what, sizeof r->t.what, "task %s", o->id);
 	const char *cargs[] = { "start", o->id, NULL };
-	if (wr_ns_runc(ns, what, cargs, NULL, NULL, err) == 0)
+	return wr_ns_runc_spawn(ns, slot, r->t.what, cargs, NULL, 0, &r->job, err) < 0 ? -1 : 0;
+}
+
+static int start_finish(struct wr_ns *ns, struct wr_object *o, struct wr_ns_task_run *r,
+			int count_wait, struct wr_error *err)
+{
+	char status[32];
+	pid_t pid;
+	if (wr_ns_runc_finish(ns, &r->job, count_wait, NULL, err) == 0)
 		return 0;
 	struct wr_error again;
 	int have = wr_ns_runc_state(ns, o->id, status, sizeof status, &pid, &again);
 	if (have == 0)
-		return wr_error_set(err, WR_NOT_FOUND, "ns: %s: container does not exist", what);
+		return wr_error_set(err, WR_NOT_FOUND, "ns: %s: container does not exist", r->t.what);
 	/* started already (a re-run of this action), and maybe exited since:
 	 * runc's own words say so ("already running", "has stopped"), whatever
 	 * the state is by the time we ask; any other failure is start's own */
@@ -243,6 +287,52 @@ int wr_ns_task_start(struct wr_backend *b, struct wr_object *o, struct json_obje
 			  strstr(err->msg, "cannot start a container that has stopped")))
 		return 0;
 	return -1;
+}
+
+int wr_ns_task_begin(struct wr_backend *b, struct wr_object *o, int start, int slot,
+		     struct wr_ns_task_run *r, struct wr_error *err)
+{
+	struct wr_ns *ns = wr_ns_of(b);
+	memset(r, 0, sizeof *r);
+	r->start = start;
+	int rc = start ? start_begin(ns, o, slot, r, err) : create_begin(ns, o, slot, r, err);
+	if (rc != 0)
+		run_free(r);
+	return rc;
+}
+
+int wr_ns_task_finish(struct wr_backend *b, struct wr_object *o, struct wr_ns_task_run *r,
+		      int count_wait, struct wr_error *err)
+{
+	struct wr_ns *ns = wr_ns_of(b);
+	int rc = r->start ? start_finish(ns, o, r, count_wait, err)
+			  : create_finish(ns, o, r, count_wait, err);
+	run_free(r);
+	return rc;
+}
+
+static int begin_finish(struct wr_backend *b, struct wr_object *o, int start,
+			struct wr_error *err)
+{
+	struct wr_ns_task_run r;
+	int rc = wr_ns_task_begin(b, o, start, 0, &r, err);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return wr_ns_task_finish(b, o, &r, 1, err);
+}
+
+int wr_ns_task_create(struct wr_backend *b, struct wr_object *o, struct json_object *args,
+		      struct wr_error *err)
+{
+	(void)args;
+	return begin_finish(b, o, 0, err);
+}
+
+int wr_ns_task_start(struct wr_backend *b, struct wr_object *o, struct json_object *args,
+		     struct wr_error *err)
+{
+	(void)args;
+	return begin_finish(b, o, 1, err);
 }
 
 int wr_ns_task_kill(struct wr_backend *b, struct wr_object *o, struct json_object *args,

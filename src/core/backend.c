@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lifecycle.h"
+
 struct action_slot {
 	enum wr_kind kind;
 	const char *action;
@@ -42,6 +44,24 @@ wr_action_fn wr_backend_action(const struct wr_backend *b, enum wr_kind kind, co
 		}
 	}
 	return NULL;
+}
+
+int wr_backend_run(struct wr_backend *b, struct wr_object *o, int action,
+		   struct json_object *args, struct wr_error *res)
+{
+	const struct wr_lifecycle *lc = wr_lifecycle_of(o->kind);
+	wr_error_clear(res);
+	wr_action_fn fn = wr_backend_action(b, o->kind, lc->action_names[action]);
+	if (!fn)
+		return wr_error_set(res, WR_UNIMPLEMENTED, "backend %s cannot %s a %s", o->backend,
+				    lc->action_names[action], wr_kind_name(o->kind));
+	if (fn(b, o, args, res) < 0) {
+		if (res->code == WR_OK)
+			res->code = WR_UNKNOWN;
+		return -1;
+	}
+	wr_error_clear(res);
+	return 0;
 }
 
 void wr_blob_free(struct wr_blob *b)

@@ -47,6 +47,14 @@ struct wr_blob {
 
 struct wr_backend;
 
+/* One action of a batch (run_actions below). */
+struct wr_action_item {
+	struct wr_object *o;
+	int action;                 /* index into o's lifecycle action names */
+	struct json_object *args;
+	struct wr_error *result;    /* the backend fills it: WR_OK or why not */
+};
+
 typedef int (*wr_action_fn)(struct wr_backend *b, struct wr_object *o,
 			    struct json_object *args, struct wr_error *err);
 
@@ -73,6 +81,13 @@ struct wr_backend_ops {
 	wr_action_fn exec_start;
 	wr_action_fn exec_kill;
 	wr_action_fn exec_delete;
+
+	/* optional: run the actions of one engine batch (each on a different
+	 * object), filling every item's result, with the same effects as
+	 * running them one by one in order — but free to overlap what they
+	 * wait for (the ns backend runs several runc processes at once).
+	 * Absent: the engine runs them one by one. */
+	void (*run_actions)(struct wr_backend *b, struct wr_action_item *items, size_t n);
 
 	/* queries: no state change, not journaled */
 	int (*sandbox_status)(struct wr_backend *b, struct wr_object *sb,
@@ -115,6 +130,10 @@ struct wr_backend {
 /* The action function for (kind, action name); NULL if the backend lacks it. */
 wr_action_fn wr_backend_action(const struct wr_backend *b, enum wr_kind kind,
 			       const char *action);
+/* Run one action (an index into o's lifecycle action names) of b on o:
+ * 0, or -1 with res set (Unimplemented when b lacks it; never WR_OK). */
+int wr_backend_run(struct wr_backend *b, struct wr_object *o, int action,
+		   struct json_object *args, struct wr_error *res);
 
 void wr_blob_free(struct wr_blob *b);
 

@@ -5,7 +5,8 @@
  *   decide   consult the chart; reject what it forbids (nothing written)
  *   intent   one transaction: intent rows (action transitions), transition
  *            rows (action-less state changes), object rows; then commit
- *   actions  run each backend action
+ *   actions  run each backend action, in order (consecutive ones of a backend
+ *            with run_actions in one call, which may overlap their waits)
  *   outcome  one transaction: outcome rows, Done/Failed fired, object rows
  *   answer   callbacks, transition notifications, terminal objects freed
  * Invariant: an object's in-memory state equals its row in the store except
@@ -243,26 +244,15 @@ int wr_engine_journal(struct wr_engine *e, struct wr_object *o, enum wr_phase ph
 int wr_engine_run_action(struct wr_engine *e, struct wr_object *o, int action,
 			 struct json_object *args, struct wr_error *res)
 {
-	const struct wr_lifecycle *lc = wr_lifecycle_of(o->kind);
 	struct wr_backend *b = wr_engine_backend(e, o->backend);
 	wr_error_clear(res);
 	if (!b)
 		return wr_error_set(res, WR_FAILED_PRECONDITION, "backend '%s' is not loaded",
 				    o->backend);
-	wr_action_fn fn = wr_backend_action(b, o->kind, lc->action_names[action]);
-	if (!fn)
-		return wr_error_set(res, WR_UNIMPLEMENTED, "backend %s cannot %s a %s", o->backend,
-				    lc->action_names[action], wr_kind_name(o->kind));
 	int64_t began = wr_monotonic_ns();
-	int rc = fn(b, o, args, res);
-	wr_stats_action(began);
-	if (rc < 0) {
-		if (res->code == WR_OK)
-			res->code = WR_UNKNOWN;
-		return -1;
-	}
-	wr_error_clear(res);
-	return 0;
+	int rc = wr_backend_run(b, o, action, args, res);
+	wr_stats_action(began, 1);
+	return rc;
 }
 
 /* The state after the outcome of an action that left the object in `mid`:
@@ -381,6 +371,44 @@ static void finish(struct wr_engine *e, struct op *op)
 	op_free(op);
 }
 
+/* The batch's actions, in order.  Consecutive ones of a backend that runs
+ * batches (run_actions) go to it together; the rest one by one. */
+static void run_actions(struct wr_engine *e, struct op *batch)
+{
+	struct op *op = batch;
+	while (op) {
+		if (op->cls != OP_ACTION) {
+			op = op->next;
+			continue;
+		}
+		struct wr_backend *b = wr_engine_backend(e, op->o->backend);
+		size_t n = 0;
+		struct op *end = op;
+		if (b && b->ops->run_actions)
+			for (; end && (end->cls != OP_ACTION ||
+				       wr_engine_backend(e, end->o->backend) == b); end = end->next)
+				n += end->cls == OP_ACTION;
+		struct wr_action_item *items = n > 1 ? calloc(n, sizeof *items) : NULL;
+		if (!items) {   /* one action, or no memory for the list: alone */
+			wr_engine_run_action(e, op->o, op->action, op->args, &op->result);
+			op = op->next;
+			continue;
+		}
+		size_t i = 0;
+		for (struct op *x = op; x != end; x = x->next) {
+			if (x->cls != OP_ACTION)
+				continue;
+			wr_error_clear(&x->result);
+			items[i++] = (struct wr_action_item){ x->o, x->action, x->args, &x->result };
+		}
+		int64_t began = wr_monotonic_ns();
+		b->ops->run_actions(b, items, n);
+		wr_stats_action(began, (unsigned)n);
+		free(items);
+		op = end;
+	}
+}
+
 static void run_batch(struct wr_engine *e, struct op *batch)
 {
 	struct wr_error err;
@@ -409,9 +437,7 @@ static void run_batch(struct wr_engine *e, struct op *batch)
 		}
 	}
 	if (actions) {
-		for (struct op *op = batch; op; op = op->next)
-			if (op->cls == OP_ACTION)
-				wr_engine_run_action(e, op->o, op->action, op->args, &op->result);
+		run_actions(e, batch);
 		wr_crashpoint(WR_CRASH_AFTER_ACTION);
 		int rc = wr_store_begin(e->store, &err);
 		for (struct op *op = batch; rc == 0 && op; op = op->next)

@@ -116,10 +116,10 @@ void wr_stats_call_end(const struct wr_stats_mark *m)
 		s->idle_ns += st.c.idle_ns - m->idle0;
 }
 
-void wr_stats_runtime_wait(int64_t spawned_ns)
+void wr_stats_runtime_wait(int64_t since_ns, unsigned n)
 {
-	st.c.runtime_wait_ns += wr_monotonic_ns() - spawned_ns;
-	st.c.runtime_calls++;
+	st.c.runtime_wait_ns += wr_monotonic_ns() - since_ns;
+	st.c.runtime_calls += n;
 }
 
 void wr_stats_runtime_spawn(int64_t spawn_ns)
@@ -134,10 +134,10 @@ void wr_stats_journal(int64_t began_ns, int committed)
 		st.c.journal_commits++;
 }
 
-void wr_stats_action(int64_t began_ns)
+void wr_stats_action(int64_t began_ns, unsigned n)
 {
 	st.c.action_ns += wr_monotonic_ns() - began_ns;
-	st.c.actions++;
+	st.c.actions += n;
 }
 
 void wr_stats_read(struct wr_stats *out)

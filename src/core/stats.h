@@ -80,8 +80,10 @@ int wr_stats_method(const char *service, const char *method);
 void wr_stats_call_begin(struct wr_stats_mark *m, int slot);
 void wr_stats_call_end(const struct wr_stats_mark *m);
 
-/* A runtime process spawned at spawned_ns (wr_monotonic_ns) was reaped now. */
-void wr_stats_runtime_wait(int64_t spawned_ns);
+/* n runtime processes, the first spawned at since_ns (wr_monotonic_ns), were
+ * all reaped now: the daemon waited for them from since_ns (their runs may
+ * overlap; the wait is counted once). */
+void wr_stats_runtime_wait(int64_t since_ns, unsigned n);
 /* Starting a runtime process (posix_spawn: clone and exec) took spawn_ns.
  * It counts as the daemon's own time, not the runtime's; kept apart to
  * show what process creation costs on the machine. */
@@ -89,8 +91,9 @@ void wr_stats_runtime_spawn(int64_t spawn_ns);
 
 /* A journal transaction that began at began_ns ended now, committed or not. */
 void wr_stats_journal(int64_t began_ns, int committed);
-/* A backend action that began at began_ns returned now. */
-void wr_stats_action(int64_t began_ns);
+/* n backend actions, run together from began_ns, all returned now (their
+ * time is counted once). */
+void wr_stats_action(int64_t began_ns, unsigned n);
 
 /* The counters now. */
 void wr_stats_read(struct wr_stats *out);

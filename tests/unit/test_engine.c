@@ -228,6 +228,62 @@ static void test_many_objects_one_batch(void **state)
 	assert_non_null(wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", "o299"));
 }
 
+/* ---- a backend that runs batches (run_actions) ------------------------------------ */
+
+static int batch_calls, batch_items;
+
+/* Records each batch, then runs its items one by one in order. */
+static void run_in_order(struct wr_backend *b, struct wr_action_item *items, size_t n)
+{
+	batch_calls++;
+	batch_items += (int)n;
+	for (size_t i = 0; i < n; i++)
+		wr_backend_run(b, items[i].o, items[i].action, items[i].args, items[i].result);
+}
+
+static void count_done(void *ctx, struct wr_object *o, const struct wr_error *r)
+{
+	(void)o;
+	int *failed = ctx;
+	*failed += r->code != WR_OK;
+}
+
+/* The actions of one batch reach a backend with run_actions in one call;
+ * each gets its own outcome (one failing changes nothing for the others);
+ * a batch of one action goes the usual way. */
+static void test_batch_to_backend(void **state)
+{
+	struct harness *h = *state;
+	/* the fake backend's ops are its own copy (fake.c) */
+	struct wr_backend_ops *ops = (struct wr_backend_ops *)h->fake->ops;
+	ops->run_actions = run_in_order;
+	batch_calls = batch_items = 0;
+
+	struct wr_object *t[3];
+	const char *ids[] = { "b1", "b2", "b3" };
+	for (int i = 0; i < 3; i++)
+		t[i] = harness_make(h, WR_KIND_TASK, ids[i]);   /* one batch each */
+	assert_int_equal(batch_calls, 0);
+
+	int failed = 0;
+	wr_fake_fail(h->fake, WR_KIND_TASK, "start", WR_UNAVAILABLE, 1);
+	for (int i = 0; i < 3; i++)
+		wr_engine_submit(h->engine, t[i], TASK_E_START, NULL, count_done, &failed);
+	assert_int_equal(wr_engine_flush(h->engine), 3);
+	assert_int_equal(batch_calls, 1);
+	assert_int_equal(batch_items, 3);
+	assert_int_equal(failed, 1);
+	assert_int_equal(t[0]->state, TASK_S_STOPPED);   /* its init could not run */
+	assert_int_equal(t[1]->state, TASK_S_RUNNING);
+	assert_int_equal(t[2]->state, TASK_S_RUNNING);
+	struct rows r = { "" };
+	struct wr_error err;
+	assert_int_equal(wr_store_history(wr_engine_store(h->engine), WR_KIND_TASK, "test", "b2",
+					  add_row, &r, &err), 0);
+	assert_non_null(strstr(r.text, "outcome starting-Done-running:;"));
+	ops->run_actions = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +294,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal_full_changes_nothing, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_and_notifications, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_many_objects_one_batch, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_to_backend, harness_setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

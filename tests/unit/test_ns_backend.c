@@ -50,6 +50,7 @@
 #include "cgroups/v1/metrics.pb-c.h"
 #include "cgroups/v2/metrics.pb-c.h"
 #include "core/lifecycle.h"
+#include "core/stats.h"
 #include "tests/support/harness.h"
 
 #define MAX_TRACK 32
@@ -1046,6 +1047,84 @@ static void test_two_containers_share_pod(void **state)
 	for (int i = 0; i < 2; i++)
 		OK(b->ops->task_delete(b, t[i], NULL, err));
 	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+}
+
+/* ---- a batch: runtime processes side by side (ns_batch.c) -------------------------- */
+
+/* Creates and starts of one engine batch run their runc processes at the same
+ * time, each with its own log file, and come out as if run one by one: a
+ * failing one in the middle changes nothing for the others, and a start that
+ * runc refuses because the container already runs succeeds. */
+static void test_batch_overlaps_runtimes(void **state)
+{
+	struct fx *f = *state;
+	struct wr_backend *b = f->b;
+	char bp[3][256], slot1[256];
+	struct wr_object *sb = make_sandbox(f, "sb3", "pod-three");
+	struct wr_object *t[3];
+	const char *ids[] = { "c31", "c3bad", "c32" };
+	for (int i = 0; i < 3; i++) {
+		bundle(f, ids[i], "sleep 100", 0, bp[i], sizeof bp[i], 0);
+		/* c3bad: a bundle path that is not absolute, refused before runc */
+		t[i] = obj(f, WR_KIND_TASK, ids[i], "sb3", task_spec(i == 1 ? "rel/bundle" : bp[i],
+								      NULL, "", ""));
+	}
+	snprintf(slot1, sizeof slot1, "%s/runtime-log.json.1", f->state);
+	unlink(slot1);
+
+	struct wr_error res[3];
+	struct wr_action_item items[3];
+	for (int i = 0; i < 3; i++)
+		items[i] = (struct wr_action_item){ t[i], action_of(WR_KIND_TASK, "create"), NULL,
+						    &res[i] };
+	struct wr_stats s0, s1;
+	wr_stats_read(&s0);
+	b->ops->run_actions(b, items, 3);
+	wr_stats_read(&s1);
+	assert_int_equal(res[0].code, WR_OK);
+	assert_int_equal(res[1].code, WR_INVALID_ARGUMENT);
+	assert_int_equal(res[2].code, WR_OK);
+	assert_true(t[0]->pid > 0 && t[2]->pid > 0 && t[0]->pid != t[2]->pid);
+	assert_int_equal(t[1]->pid, 0);
+	track_pid(f, t[0]->pid);
+	track_pid(f, t[2]->pid);
+	assert_int_equal(s1.runtime_calls - s0.runtime_calls, 2);
+	assert_true(exists(slot1));   /* the second runc had a log of its own */
+
+	/* both starts at once; then again: runc says "already running", fine */
+	struct wr_action_item starts[2] = {
+		{ t[0], action_of(WR_KIND_TASK, "start"), NULL, &res[0] },
+		{ t[2], action_of(WR_KIND_TASK, "start"), NULL, &res[2] },
+	};
+	for (int round = 0; round < 2; round++) {
+		b->ops->run_actions(b, starts, 2);
+		assert_int_equal(res[0].code, WR_OK);
+		assert_int_equal(res[2].code, WR_OK);
+		assert_string_equal(res[0].msg, "");
+		struct wr_error e = { 0 };
+		assert_int_equal(b->ops->probe(b, t[0], action_of(WR_KIND_TASK, "start"), NULL, &e), 1);
+		assert_int_equal(b->ops->probe(b, t[2], action_of(WR_KIND_TASK, "start"), NULL, &e), 1);
+	}
+
+	/* a sandbox's action between two starts runs alone, in its place */
+	struct wr_action_item mixed[2] = {
+		{ sb, action_of(WR_KIND_SANDBOX, "start"), NULL, &res[0] },
+		{ t[2], action_of(WR_KIND_TASK, "start"), NULL, &res[2] },
+	};
+	b->ops->run_actions(b, mixed, 2);
+	assert_int_equal(res[0].code, WR_OK);
+	assert_int_equal(res[2].code, WR_OK);
+
+	struct json_object *ka = kill_args(SIGKILL, 1);
+	for (int i = 0; i < 3; i += 2) {
+		OK(b->ops->task_kill(b, t[i], ka, err));
+		int st = wait_exit(f, t[i]->pid);
+		assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+		OK(b->ops->task_delete(b, t[i], NULL, err));
+	}
+	json_object_put(ka);
+	OK(b->ops->sandbox_delete(b, sb, NULL, err));
+	unlink(slot1);
 }
 
 /* ---- a shared pid namespace (ns_options.pid = "pod") ------------------------------ */
@@ -2185,6 +2264,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sandbox_sysctls, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_container_in_sandbox, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_containers_share_pod, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_overlaps_runtimes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shared_pid_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_holder, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_standalone, setup, teardown),

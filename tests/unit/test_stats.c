@@ -123,10 +123,10 @@ static void test_never_keeps_loop_alive(void **state)
 static void test_runtime_wait(void **state)
 {
 	(void)state;   /* the fixture's counters run */
-	wr_stats_runtime_wait(wr_monotonic_ns() - 5 * MS);
+	wr_stats_runtime_wait(wr_monotonic_ns() - 5 * MS, 1);
 	int64_t spawned = wr_monotonic_ns();
 	usleep(10000);
-	wr_stats_runtime_wait(spawned);
+	wr_stats_runtime_wait(spawned, 1);
 	struct wr_stats s;
 	wr_stats_read(&s);
 	assert_int_equal(s.runtime_calls, 2);
@@ -151,7 +151,7 @@ static void test_journal_and_actions(void **state)
 	assert_true(s.journal_ns == 0 && s.journal_commits == 0 && s.action_ns == 0 && s.actions == 0);
 	wr_stats_journal(wr_monotonic_ns() - 2 * MS, 1);
 	wr_stats_journal(wr_monotonic_ns() - 3 * MS, 0);   /* rolled back: time, no commit */
-	wr_stats_action(wr_monotonic_ns() - 4 * MS);
+	wr_stats_action(wr_monotonic_ns() - 4 * MS, 1);
 	wr_stats_read(&s);
 	assert_int_equal(s.journal_commits, 1);
 	assert_true(s.journal_ns >= 5 * MS && s.journal_ns < 1000 * MS);
@@ -176,11 +176,11 @@ static void test_call_accounting(void **state)
 	spin(10 * MS);
 	int64_t spawned = wr_monotonic_ns();
 	usleep(5000);
-	wr_stats_runtime_wait(spawned);
+	wr_stats_runtime_wait(spawned, 1);
 	idle_for(loop, 0.03);
 	wr_stats_call_end(&m);
 	/* runtime waits and idle time outside a call are not its own */
-	wr_stats_runtime_wait(wr_monotonic_ns() - 7 * MS);
+	wr_stats_runtime_wait(wr_monotonic_ns() - 7 * MS, 1);
 	idle_for(loop, 0.01);
 
 	struct wr_stats s;
@@ -217,7 +217,7 @@ struct srv_fx {
 static void h_now(struct wr_ttrpc_call *call, void *ctx)
 {
 	(void)ctx;
-	wr_stats_runtime_wait(wr_monotonic_ns() - 3 * MS);   /* as if it ran runc */
+	wr_stats_runtime_wait(wr_monotonic_ns() - 3 * MS, 1);   /* as if it ran runc */
 	wr_ttrpc_reply(call, WR_OK, NULL, NULL, 0);
 }
 
