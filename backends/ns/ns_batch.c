@@ -9,7 +9,10 @@
  * the runc processes before it; here up to OVERLAP_MAX of them run side by
  * side: each action does its own work up to its runc process and spawns it
  * (wr_ns_task_begin), then they are reaped and finished in order
- * (wr_ns_task_finish).  Each runc process has its own log file (its slot).
+ * (wr_ns_task_finish).  Each runc process has its own log file: slots 1
+ * to OVERLAP_MAX, as slot 0 is the one-by-one runs' (a terminal
+ * container's create, or a failed create's clean-up, runs its runc to the
+ * end inside wr_ns_task_begin while others of the group are running).
  *
  * The effects are those of running the actions one by one in order: the
  * objects are all different (one op per object in a batch), and an action
@@ -74,7 +77,7 @@ void wr_ns_run_actions(struct wr_backend *b, struct wr_action_item *items, size_
 			continue;
 		}
 		wr_error_clear(it->result);
-		int rc = wr_ns_task_begin(b, it->o, verb, k, runs[k], it->result);
+		int rc = wr_ns_task_begin(b, it->o, verb, k + 1, runs[k], it->result);
 		if (rc < 0 && it->result->code == WR_OK)
 			it->result->code = WR_UNKNOWN;
 		if (rc != 0)   /* done or failed in begin: nothing to finish */

@@ -1059,7 +1059,7 @@ static void test_batch_overlaps_runtimes(void **state)
 {
 	struct fx *f = *state;
 	struct wr_backend *b = f->b;
-	char bp[3][256], slot1[256];
+	char bp[3][256], slot1[256], slot2[256];
 	struct wr_object *sb = make_sandbox(f, "sb3", "pod-three");
 	struct wr_object *t[3];
 	const char *ids[] = { "c31", "c3bad", "c32" };
@@ -1070,7 +1070,9 @@ static void test_batch_overlaps_runtimes(void **state)
 								      NULL, "", ""));
 	}
 	snprintf(slot1, sizeof slot1, "%s/runtime-log.json.1", f->state);
+	snprintf(slot2, sizeof slot2, "%s/runtime-log.json.2", f->state);
 	unlink(slot1);
+	unlink(slot2);
 
 	struct wr_error res[3];
 	struct wr_action_item items[3];
@@ -1089,7 +1091,8 @@ static void test_batch_overlaps_runtimes(void **state)
 	track_pid(f, t[0]->pid);
 	track_pid(f, t[2]->pid);
 	assert_int_equal(s1.runtime_calls - s0.runtime_calls, 2);
-	assert_true(exists(slot1));   /* the second runc had a log of its own */
+	/* each runc had a log of its own, neither the one-by-one runs' */
+	assert_true(exists(slot1) && exists(slot2));
 
 	/* both starts at once; then again: runc says "already running", fine */
 	struct wr_action_item starts[2] = {
@@ -1125,6 +1128,7 @@ static void test_batch_overlaps_runtimes(void **state)
 	json_object_put(ka);
 	OK(b->ops->sandbox_delete(b, sb, NULL, err));
 	unlink(slot1);
+	unlink(slot2);
 }
 
 /* ---- a shared pid namespace (ns_options.pid = "pod") ------------------------------ */
