@@ -48,13 +48,9 @@ static int task_verb(const struct wr_action_item *it)
  * was spawned, from which the daemon waits for them. */
 static void finish_all(struct wr_backend *b, struct begun *g, int n, int64_t since)
 {
-	for (int i = 0; i < n; i++) {
-		struct wr_error *res = g[i].item->result;
-		if (wr_ns_task_finish(b, g[i].item->o, g[i].run, 0, res) == 0)
-			wr_error_clear(res);   /* a start may succeed past runc's complaint */
-		else if (res->code == WR_OK)
-			res->code = WR_UNKNOWN;
-	}
+	for (int i = 0; i < n; i++)
+		wr_backend_settle(wr_ns_task_finish(b, g[i].item->o, g[i].run, 0, g[i].item->result),
+				  g[i].item->result);
 	if (n > 0)
 		wr_stats_runtime_wait(since, (unsigned)n);
 }
@@ -78,10 +74,10 @@ void wr_ns_run_actions(struct wr_backend *b, struct wr_action_item *items, size_
 		}
 		wr_error_clear(it->result);
 		int rc = wr_ns_task_begin(b, it->o, verb, k + 1, runs[k], it->result);
-		if (rc < 0 && it->result->code == WR_OK)
-			it->result->code = WR_UNKNOWN;
-		if (rc != 0)   /* done or failed in begin: nothing to finish */
+		if (rc != 0) {   /* done or failed in begin: nothing to finish */
+			wr_backend_settle(rc, it->result);
 			continue;
+		}
 		since = wr_monotonic_ns();
 		g[k] = (struct begun){ it, runs[k] };
 		if (++k == OVERLAP_MAX) {

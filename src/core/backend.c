@@ -55,7 +55,12 @@ int wr_backend_run(struct wr_backend *b, struct wr_object *o, int action,
 	if (!fn)
 		return wr_error_set(res, WR_UNIMPLEMENTED, "backend %s cannot %s a %s", o->backend,
 				    lc->action_names[action], wr_kind_name(o->kind));
-	if (fn(b, o, args, res) < 0) {
+	return wr_backend_settle(fn(b, o, args, res), res);
+}
+
+int wr_backend_settle(int rc, struct wr_error *res)
+{
+	if (rc < 0) {
 		if (res->code == WR_OK)
 			res->code = WR_UNKNOWN;
 		return -1;

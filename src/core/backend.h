@@ -134,6 +134,12 @@ wr_action_fn wr_backend_action(const struct wr_backend *b, enum wr_kind kind,
  * 0, or -1 with res set (Unimplemented when b lacks it; never WR_OK). */
 int wr_backend_run(struct wr_backend *b, struct wr_object *o, int action,
 		   struct json_object *args, struct wr_error *res);
+/* An action's result made to agree with its return value rc: success (rc
+ * >= 0) clears res, whatever the action noted on the way (a start that
+ * runc refused because it had run already); failure leaves a code that is
+ * never WR_OK.  Returns 0 or -1.  For backends' run_actions, which finish
+ * actions in parts. */
+int wr_backend_settle(int rc, struct wr_error *res);
 
 void wr_blob_free(struct wr_blob *b);
 
