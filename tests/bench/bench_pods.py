@@ -750,7 +750,8 @@ def verdicts(R):
         out.append(("pod start ≤ %.1f× runc (%d in parallel, per-pod median)" % (TARGETS["start_ratio"],
                                                                           par["n"]),
                     "%.2f× (batch wall time %.2f×)" % (med, wall), med <= TARGETS["start_ratio"],
-                    "warrend's core runs one runc at a time, so the batch queues behind it"))
+                    "warrend's core overlaps the runc processes of the task creates and starts that "
+                    "queue up together (at most 4 at once, backends/ns/ns_batch.c)"))
     mem = R.get("memory", [])
     at50 = [r for r in mem if r["n"] == 50] or mem[-1:]
     if at50:
