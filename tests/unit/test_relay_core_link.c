@@ -227,6 +227,18 @@ static void test_no_end_from_the_front(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* EXITS_END from a front that holds terminals, announcing `held` HELD
+ * messages to follow. */
+static void send_end_held(int fd, int held)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	m.status = held;
+	m.conn_id = WR_CTL_CAP_TERMINALS;
+	assert_int_equal(wr_ctl_send(fd, &m, NULL, -1, &err), 0);
+}
+
 static void send_held(int fd, const char *key, int slot, int pass)
 {
 	struct wr_ctl_msg m;
@@ -269,10 +281,7 @@ static void test_terminals(void **state)
 	assert_int_equal(pipe(mine), 0);
 	struct wr_ctl_msg m;
 	struct wr_error err;
-	wr_ctl_init(&m, WR_CTL_EXITS_END);
-	m.status = 3;
-	m.conn_id = WR_CTL_CAP_TERMINALS;
-	assert_int_equal(wr_ctl_send(sv[0], &m, NULL, -1, &err), 0);
+	send_end_held(sv[0], 3);
 	send_held(sv[0], "task/test/t1", 0, a[1]);
 	send_exit(sv[0], 99999, 3, 20);   /* reaped meanwhile: still a recovery record */
 	send_held(sv[0], "task/test/t1", 2, b[1]);
@@ -375,11 +384,7 @@ static void test_terminals_without_the_capability(void **state)
 	/* a front announcing more HELD than it sends */
 	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	assert_int_equal(pipe(p), 0);
-	struct wr_ctl_msg m;
-	wr_ctl_init(&m, WR_CTL_EXITS_END);
-	m.status = 2;
-	m.conn_id = WR_CTL_CAP_TERMINALS;
-	assert_int_equal(wr_ctl_send(sv[0], &m, NULL, -1, &err), 0);
+	send_end_held(sv[0], 2);
 	send_held(sv[0], "task/test/t1", 0, p[1]);
 	close(p[1]);
 	close(sv[0]);
