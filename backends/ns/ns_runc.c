@@ -1,9 +1,9 @@
 /* ns_runc.c — running the OCI runtime (runc's command line).
  *
  * Each call spawns `<runtime> --root R --log L --log-format json <args>` with
- * posix_spawn: chosen fds as 0,1,2 and nothing else inherited, default
- * signal dispositions, an empty signal mask and a new session (so a signal to
- * the daemon's process group never reaches containers).  We wait for exactly
+ * wr_spawn (core/spawn.h): chosen fds as 0,1,2 and nothing else inherited,
+ * default signal dispositions, an empty signal mask and a new session (so a
+ * signal to the daemon's process group never reaches containers).  We wait for exactly
  * that pid — never waitpid(-1): the hosting daemon is a child subreaper that
  * reaps the container processes the runtime leaves behind.  A stuck runtime
  * is killed after RUNC_TIMEOUT_MS.  The time from the spawned runtime's
@@ -22,7 +22,6 @@
 #include <json-c/json.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +31,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/spawn.h"
 #include "core/stats.h"
 
 extern char **environ;
@@ -157,20 +157,6 @@ static const char *runtime_short(const struct wr_ns *ns)
 	return slash ? slash + 1 : ns->runtime_name;
 }
 
-/* glibc keeps the real-time signals below SIGRTMIN (32 and 33) for itself:
- * sigfillset leaves them out and sigaddset refuses them, and posix_spawn's
- * child sets any it does not have to reset to SIG_IGN — a disposition that
- * survives exec, through runc into the container (SigIgn 0x80000000 where
- * the runc shim's containers have none).  Put them in the set to reset by
- * hand: glibc's sigset_t is an array of unsigned long, bit n-1 for n. */
-static void reserved_signals_too(sigset_t *set)
-{
-	unsigned long *w = (unsigned long *)set;
-	const unsigned bits = 8 * sizeof *w;
-	for (int sig = __SIGRTMIN; sig < SIGRTMIN; sig++)
-		w[(unsigned)(sig - 1) / bits] |= 1UL << ((unsigned)(sig - 1) % bits);
-}
-
 int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 		     const char *const *args, const int *stdio, int capture,
 		     struct wr_ns_runc_job *job, struct wr_error *err)
@@ -207,10 +193,6 @@ int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 
 	int fds[3] = { -1, -1, -1 }, pipefd[2] = { -1, -1 }, null = -1, rc = -1;
 	pid_t pid = -1;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawnattr_init(&at);
 
 	null = dup_high(open("/dev/null", O_RDWR | O_CLOEXEC));
 	if (null < 0) {
@@ -226,25 +208,14 @@ int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 		}
 		fds[1] = pipefd[1];
 	}
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 3; i++)
 		if (fds[i] < 3) {
 			wr_error_set(err, WR_INTERNAL, "ns: %s: stdio fd %d for %d", what, fds[i], i);
 			goto out;
 		}
-		posix_spawn_file_actions_adddup2(&fa, fds[i], i);
-	}
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	sigset_t none, all;
-	sigemptyset(&none);
-	sigfillset(&all);
-	reserved_signals_too(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-					      POSIX_SPAWN_SETSID);
 	int64_t spawning = wr_monotonic_ns();
-	int e = posix_spawn(&pid, ns->runtime, &fa, &at, (char *const *)argv, environ);
-	/* posix_spawn (clone and exec, the parent waits for the exec) is
+	int e = wr_spawn(ns->runtime, (char *const *)argv, environ, fds, 1, &pid);
+	/* the spawn (clone and exec, the parent waits for the exec) is
 	 * counted as the daemon's own time, the rest as the runtime's */
 	job->spawned = wr_monotonic_ns();
 	wr_stats_runtime_spawn(job->spawned - spawning);
@@ -262,8 +233,6 @@ int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 	}
 	rc = 0;
 out:
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
 	if (null >= 0)
 		close(null);
 	if (pipefd[0] >= 0)

@@ -49,7 +49,7 @@ struct wr_stats {
 	int64_t wall_ns;          /* since wr_stats_start (0 when never started) */
 	int64_t idle_ns;          /* blocked in the loop, nothing to do */
 	int64_t runtime_wait_ns;  /* blocked on spawned OCI runtime processes */
-	int64_t runtime_spawn_ns; /* in posix_spawn starting them (part of own) */
+	int64_t runtime_spawn_ns; /* in wr_spawn starting them (part of own) */
 	uint64_t runtime_calls;
 	int64_t journal_ns;       /* in journal transactions, begin to commit */
 	uint64_t journal_commits;
@@ -84,7 +84,7 @@ void wr_stats_call_end(const struct wr_stats_mark *m);
  * all reaped now: the daemon waited for them from since_ns (their runs may
  * overlap; the wait is counted once). */
 void wr_stats_runtime_wait(int64_t since_ns, unsigned n);
-/* Starting a runtime process (posix_spawn: clone and exec) took spawn_ns.
+/* Starting a runtime process (wr_spawn: clone and exec) took spawn_ns.
  * It counts as the daemon's own time, not the runtime's; kept apart to
  * show what process creation costs on the machine. */
 void wr_stats_runtime_spawn(int64_t spawn_ns);

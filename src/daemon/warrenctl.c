@@ -10,7 +10,7 @@
  *        warrend core's own timing counters since it started (core/stats.h),
  *        one "key value" line each, times in ms: wall, busy (not blocked in
  *        its event loop), idle, runtime_wait (blocked on runc), own = busy −
- *        runtime_wait, runtime_spawn (in posix_spawn starting runc, part of
+ *        runtime_wait, runtime_spawn (in wr_spawn starting runc, part of
  *        own), journal (in journal transactions) and its commits, action
  *        (in backend actions, runc included) and their number; then a row
  *        per method served: calls, total (arrival

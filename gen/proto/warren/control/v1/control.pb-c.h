@@ -217,7 +217,7 @@ struct  Warren__Control__V1__StatsResponse
   size_t n_methods;
   Warren__Control__V1__MethodStats **methods;
   /*
-   * in posix_spawn starting them (part of own)
+   * in the spawn (clone + exec) starting them (part of own)
    */
   int64_t runtime_spawn_ns;
   /*
