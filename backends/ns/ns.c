@@ -190,6 +190,15 @@ static void ns_destroy(struct wr_backend *b)
 	free(b);
 }
 
+/* Starting an ns sandbox only checks that its namespaces and files are there
+ * (wr_ns_sandbox_start): nothing runs in it. */
+static int ns_action_checks_only(const struct wr_backend *b, enum wr_kind kind, int action)
+{
+	(void)b;
+	return kind == WR_KIND_SANDBOX && action >= 0 &&
+	       strcmp(wr_lifecycle_of(kind)->action_names[action], "start") == 0;
+}
+
 static const struct wr_backend_ops ns_ops = {
 	.name = "ns",
 	.sandbox_create = wr_ns_sandbox_create,
@@ -197,6 +206,7 @@ static const struct wr_backend_ops ns_ops = {
 	.sandbox_stop = wr_ns_sandbox_stop,
 	.sandbox_delete = wr_ns_sandbox_delete,
 	.run_actions = wr_ns_run_actions,
+	.action_checks_only = ns_action_checks_only,
 	.task_create = wr_ns_task_create,
 	.task_start = wr_ns_task_start,
 	.task_kill = wr_ns_task_kill,

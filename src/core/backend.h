@@ -89,6 +89,14 @@ struct wr_backend_ops {
 	 * Absent: the engine runs them one by one. */
 	void (*run_actions)(struct wr_backend *b, struct wr_action_item *items, size_t n);
 
+	/* optional: 1 when `action` (an index into the lifecycle action names
+	 * of `kind`) only checks and changes nothing in the world — ns
+	 * StartSandbox, as nothing runs in an ns sandbox.  The engine then runs
+	 * it before journaling anything and writes its intent and outcome in
+	 * one transaction: a crash before that commit leaves nothing to
+	 * resolve, and the step costs one commit instead of two. */
+	int (*action_checks_only)(const struct wr_backend *b, enum wr_kind kind, int action);
+
 	/* queries: no state change, not journaled */
 	int (*sandbox_status)(struct wr_backend *b, struct wr_object *sb,
 			      struct json_object **info, struct wr_error *err);

@@ -409,6 +409,49 @@ static void run_actions(struct wr_engine *e, struct op *batch)
 	}
 }
 
+/* Whether every action of the batch (and there is one) only checks. */
+static bool checks_only(struct wr_engine *e, const struct op *batch)
+{
+	bool any = false;
+	for (const struct op *op = batch; op; op = op->next) {
+		if (op->cls != OP_ACTION)
+			continue;
+		struct wr_backend *b = wr_engine_backend(e, op->o->backend);
+		if (!b || !b->ops->action_checks_only ||
+		    !b->ops->action_checks_only(b, op->kind, op->action))
+			return false;
+		any = true;
+	}
+	return any;
+}
+
+/* A batch whose actions only check (backend.h, action_checks_only): they run
+ * first, then intents and outcomes go into one transaction.  Nothing of the
+ * world changed before the commit, so a crash or a failed journal write
+ * before it leaves every object as it was. */
+static void run_checks_first(struct wr_engine *e, struct op *batch)
+{
+	struct wr_error err;
+	wr_crashpoint(WR_CRASH_BEFORE_INTENT);
+	run_actions(e, batch);
+	int rc = wr_store_begin(e->store, &err);
+	for (struct op *op = batch; rc == 0 && op; op = op->next) {
+		if (op->cls == OP_ACTION || op->cls == OP_TRANSITION)
+			rc = write_intent(e, op, &err);
+		if (rc == 0 && op->cls == OP_ACTION)
+			rc = wr_engine_write_outcome(e, op->o, op->mid, &op->result, &err);
+	}
+	if (rc == 0)
+		rc = wr_store_commit(e->store, &err);
+	if (rc < 0) {
+		wr_store_rollback(e->store);
+		wr_error_wrap(&err, "journal write failed, nothing changed");
+		undo_intents(e, batch, &err);
+	} else {
+		wr_crashpoint(WR_CRASH_AFTER_OUTCOME);
+	}
+}
+
 static void run_batch(struct wr_engine *e, struct op *batch)
 {
 	struct wr_error err;
@@ -418,6 +461,10 @@ static void run_batch(struct wr_engine *e, struct op *batch)
 		decide(e, op);
 		journaled |= op->cls == OP_ACTION || op->cls == OP_TRANSITION;
 		actions |= op->cls == OP_ACTION;
+	}
+	if (actions && checks_only(e, batch)) {
+		run_checks_first(e, batch);
+		journaled = actions = false;
 	}
 	if (journaled) {
 		wr_crashpoint(WR_CRASH_BEFORE_INTENT);

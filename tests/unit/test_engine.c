@@ -284,6 +284,104 @@ static void test_batch_to_backend(void **state)
 	ops->run_actions = NULL;
 }
 
+/* ---- a backend whose sandbox start only checks (action_checks_only) ---------------- */
+
+/* The fake's sandbox start does write its world file; declaring it a check
+ * here tests the engine's side only (what runs when, what is journaled). */
+
+static int sandbox_start_checks(const struct wr_backend *b, enum wr_kind kind, int action)
+{
+	(void)b;
+	return kind == WR_KIND_SANDBOX &&
+	       strcmp(wr_lifecycle_of(kind)->action_names[action], "start") == 0;
+}
+
+static int64_t commits(void)
+{
+	struct wr_stats s;
+	wr_stats_read(&s);
+	return (int64_t)s.journal_commits;
+}
+
+/* An action that only checks runs before the journal and costs one commit
+ * with both rows; failing, it is journaled like any failed action; when the
+ * journal cannot be written nothing changes (the check ran, which changed
+ * nothing); in a batch with an action that changes the world, the batch
+ * goes the usual way (intent commit, actions, outcome commit). */
+static void test_check_only_action_one_commit(void **state)
+{
+	struct harness *h = *state;
+	struct wr_backend_ops *ops = (struct wr_backend_ops *)h->fake->ops;
+	ops->action_checks_only = sandbox_start_checks;
+	struct wr_error err;
+
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
+	int64_t c0 = commits();
+	int calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, "start");
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
+	assert_int_equal(sb->state, SANDBOX_S_READY);
+	assert_int_equal(commits() - c0, 1);
+	assert_int_equal(wr_fake_calls(h->fake, WR_KIND_SANDBOX, "start"), calls + 1);
+	struct rows r = { "" };
+	assert_int_equal(wr_store_history(wr_engine_store(h->engine), WR_KIND_SANDBOX, "test", "sb",
+					  add_row, &r, &err), 0);
+	assert_non_null(strstr(r.text, "intent created-Start-starting:start;"
+				       "outcome starting-Done-ready:;"));
+	/* what recovery would load is what memory says */
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), 4);
+
+	/* a failing check: one commit, the chart's Failed target, the cause */
+	struct wr_object *sb2 = harness_make(h, WR_KIND_SANDBOX, "sb2");
+	wr_fake_fail(h->fake, WR_KIND_SANDBOX, "start", WR_NOT_FOUND, 1);
+	c0 = commits();
+	assert_int_equal(wr_dispatch(h->engine, sb2, SANDBOX_E_START, NULL, &err), -1);
+	assert_int_equal(err.code, WR_NOT_FOUND);
+	assert_int_equal(commits() - c0, 1);
+	assert_int_not_equal(sb2->state, SANDBOX_S_STARTING);
+	assert_non_null(strstr(sb2->reason, "injected failure"));
+	r.text[0] = '\0';
+	assert_int_equal(wr_store_history(wr_engine_store(h->engine), WR_KIND_SANDBOX, "test", "sb2",
+					  add_row, &r, &err), 0);
+	assert_non_null(strstr(r.text, "outcome starting-Failed-"));
+
+	/* no room in the journal: the check ran, nothing else happened */
+	struct wr_object *sb3 = harness_make(h, WR_KIND_SANDBOX, "sb3");
+	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	static char big[200000];
+	memset(big, 'x', sizeof big - 1);
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "padding", json_object_new_string(big));
+	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	assert_int_equal(wr_dispatch(h->engine, sb3, SANDBOX_E_START, args, &err), -1);
+	json_object_put(args);
+	assert_int_equal(err.code, WR_RESOURCE_EXHAUSTED);
+	assert_non_null(strstr(err.msg, "nothing changed"));
+	assert_int_equal(sb3->state, SANDBOX_S_CREATED);
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
+			 SQLITE_OK);
+
+	/* mixed with a task start (which changes the world): the usual two */
+	struct wr_object *t = harness_make(h, WR_KIND_TASK, "t");
+	int failed = 0;
+	c0 = commits();
+	wr_engine_submit(h->engine, sb3, SANDBOX_E_START, NULL, count_done, &failed);
+	wr_engine_submit(h->engine, t, TASK_E_START, NULL, count_done, &failed);
+	assert_int_equal(wr_engine_flush(h->engine), 2);
+	assert_int_equal(failed, 0);
+	assert_int_equal(commits() - c0, 2);
+	assert_int_equal(sb3->state, SANDBOX_S_READY);
+	assert_int_equal(t->state, TASK_S_RUNNING);
+	ops->action_checks_only = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -295,6 +393,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_and_notifications, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_many_objects_one_batch, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_batch_to_backend, harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_check_only_action_one_commit, harness_setup,
+						harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
