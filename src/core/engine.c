@@ -350,6 +350,15 @@ static void undo_intents(struct wr_engine *e, struct op *batch, const struct wr_
 	}
 }
 
+/* The transaction writing the batch's intents failed: nothing of it is
+ * durable, and nothing of the world changed (no action with effects ran). */
+static void intents_failed(struct wr_engine *e, struct op *batch, struct wr_error *err)
+{
+	wr_store_rollback(e->store);
+	wr_error_wrap(err, "journal write failed, nothing changed");
+	undo_intents(e, batch, err);
+}
+
 static void finish(struct wr_engine *e, struct op *op)
 {
 	const struct wr_lifecycle *lc = wr_lifecycle_of(op->kind);
@@ -443,13 +452,10 @@ static void run_checks_first(struct wr_engine *e, struct op *batch)
 	}
 	if (rc == 0)
 		rc = wr_store_commit(e->store, &err);
-	if (rc < 0) {
-		wr_store_rollback(e->store);
-		wr_error_wrap(&err, "journal write failed, nothing changed");
-		undo_intents(e, batch, &err);
-	} else {
+	if (rc < 0)
+		intents_failed(e, batch, &err);
+	else
 		wr_crashpoint(WR_CRASH_AFTER_OUTCOME);
-	}
 }
 
 static void run_batch(struct wr_engine *e, struct op *batch)
@@ -475,9 +481,7 @@ static void run_batch(struct wr_engine *e, struct op *batch)
 		if (rc == 0)
 			rc = wr_store_commit(e->store, &err);
 		if (rc < 0) {
-			wr_store_rollback(e->store);
-			wr_error_wrap(&err, "journal write failed, nothing changed");
-			undo_intents(e, batch, &err);
+			intents_failed(e, batch, &err);
 			actions = false;
 		} else {
 			wr_crashpoint(WR_CRASH_AFTER_INTENT);

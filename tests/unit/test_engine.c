@@ -119,26 +119,32 @@ static void test_failed_action(void **state)
 	assert_string_equal(world, "");
 }
 
+/* Cap the database at the pages it has now and return arguments (200 kB)
+ * that a journal row cannot hold in the space left. */
+static struct json_object *fill_journal(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0));
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	static char big[200000];
+	memset(big, 'x', sizeof big - 1);
+	struct json_object *args = json_object_new_object();
+	json_object_object_add(args, "padding", json_object_new_string(big));
+	return args;
+}
+
 static void test_journal_full_changes_nothing(void **state)
 {
 	struct harness *h = *state;
 	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
 	struct wr_error err;
 	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	int pages = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", pages);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-
 	/* Arguments too big for the space left: the intent cannot be written. */
-	static char big[200000];
-	memset(big, 'x', sizeof big - 1);
-	struct json_object *args = json_object_new_object();
-	json_object_object_add(args, "padding", json_object_new_string(big));
+	struct json_object *args = fill_journal(db);
 	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
 	int calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL);
 	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, args, &err), -1);
@@ -347,17 +353,7 @@ static void test_check_only_action_one_commit(void **state)
 	/* no room in the journal: the check ran, nothing else happened */
 	struct wr_object *sb3 = harness_make(h, WR_KIND_SANDBOX, "sb3");
 	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
-	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	char sql[64];
-	snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", sqlite3_column_int(st, 0));
-	sqlite3_finalize(st);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	static char big[200000];
-	memset(big, 'x', sizeof big - 1);
-	struct json_object *args = json_object_new_object();
-	json_object_object_add(args, "padding", json_object_new_string(big));
+	struct json_object *args = fill_journal(db);
 	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
 	assert_int_equal(wr_dispatch(h->engine, sb3, SANDBOX_E_START, args, &err), -1);
 	json_object_put(args);
