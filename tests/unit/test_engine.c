@@ -119,10 +119,14 @@ static void test_failed_action(void **state)
 	assert_string_equal(world, "");
 }
 
-/* Cap the database at the pages it has now and return arguments (200 kB)
- * that a journal row cannot hold in the space left. */
-static struct json_object *fill_journal(sqlite3 *db)
+/* Start sb with the database capped at the pages it has now and arguments
+ * (200 kB) that a journal row cannot hold in the space left: the step fails
+ * with "nothing changed", sb stays created and the journal keeps its rows.
+ * The cap is lifted again afterwards. */
+static void start_with_full_journal(struct harness *h, struct wr_object *sb)
 {
+	struct wr_error err;
+	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_count", -1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -134,7 +138,16 @@ static struct json_object *fill_journal(sqlite3 *db)
 	memset(big, 'x', sizeof big - 1);
 	struct json_object *args = json_object_new_object();
 	json_object_object_add(args, "padding", json_object_new_string(big));
-	return args;
+
+	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, args, &err), -1);
+	json_object_put(args);
+	assert_int_equal(err.code, WR_RESOURCE_EXHAUSTED);
+	assert_non_null(strstr(err.msg, "nothing changed"));
+	assert_int_equal(sb->state, SANDBOX_S_CREATED);
+	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
+			 SQLITE_OK);
 }
 
 static void test_journal_full_changes_nothing(void **state)
@@ -142,21 +155,12 @@ static void test_journal_full_changes_nothing(void **state)
 	struct harness *h = *state;
 	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
 	struct wr_error err;
-	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
-	/* Arguments too big for the space left: the intent cannot be written. */
-	struct json_object *args = fill_journal(db);
-	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
+	/* The intent cannot be written: the action does not run either. */
 	int calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL);
-	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, args, &err), -1);
-	json_object_put(args);
-	assert_int_equal(err.code, WR_RESOURCE_EXHAUSTED);
-	assert_non_null(strstr(err.msg, "nothing changed"));
-	assert_int_equal(sb->state, SANDBOX_S_CREATED);
-	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
+	start_with_full_journal(h, sb);
 	assert_int_equal(wr_fake_calls(h->fake, WR_KIND_SANDBOX, NULL), calls);
 
 	/* Space again: the same event goes through. */
-	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL), SQLITE_OK);
 	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
 	assert_int_equal(sb->state, SANDBOX_S_READY);
 }
@@ -352,17 +356,9 @@ static void test_check_only_action_one_commit(void **state)
 
 	/* no room in the journal: the check ran, nothing else happened */
 	struct wr_object *sb3 = harness_make(h, WR_KIND_SANDBOX, "sb3");
-	sqlite3 *db = wr_store_handle(wr_engine_store(h->engine));
-	struct json_object *args = fill_journal(db);
-	int64_t rows = wr_store_journal_count(wr_engine_store(h->engine));
-	assert_int_equal(wr_dispatch(h->engine, sb3, SANDBOX_E_START, args, &err), -1);
-	json_object_put(args);
-	assert_int_equal(err.code, WR_RESOURCE_EXHAUSTED);
-	assert_non_null(strstr(err.msg, "nothing changed"));
-	assert_int_equal(sb3->state, SANDBOX_S_CREATED);
-	assert_int_equal(wr_store_journal_count(wr_engine_store(h->engine)), rows);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA max_page_count = 1000000", NULL, NULL, NULL),
-			 SQLITE_OK);
+	calls = wr_fake_calls(h->fake, WR_KIND_SANDBOX, "start");
+	start_with_full_journal(h, sb3);
+	assert_int_equal(wr_fake_calls(h->fake, WR_KIND_SANDBOX, "start"), calls + 1);
 
 	/* mixed with a task start (which changes the world): the usual two */
 	struct wr_object *t = harness_make(h, WR_KIND_TASK, "t");
