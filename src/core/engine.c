@@ -214,6 +214,7 @@ static void apply_args(struct wr_object *o, struct json_object *args)
 /* Persist the object's row, or remove it when it reached a terminal state. */
 int wr_engine_persist(struct wr_engine *e, struct wr_object *o, struct wr_error *err)
 {
+	wr_objgen_touch(e->cfg.gens, o);   /* before any answer that shows the change */
 	o->updated_at = wr_now_ns();
 	if (wr_lifecycle_of(o->kind)->terminal[o->state])
 		return wr_store_remove_object(e->store, o->kind, o->ns, o->id, err);
@@ -299,9 +300,10 @@ static void save(struct op *op)
 	op->saved.bstate = strdup(o->bstate);
 }
 
-static void restore(struct op *op)
+static void restore(struct wr_engine *e, struct op *op)
 {
 	struct wr_object *o = op->o;
+	wr_objgen_touch(e->cfg.gens, o);
 	o->state = op->saved.state;
 	o->pid = op->saved.pid;
 	o->exit_status = op->saved.exit_status;
@@ -340,7 +342,7 @@ static void undo_intents(struct wr_engine *e, struct op *batch, const struct wr_
 		if (op->cls != OP_ACTION && op->cls != OP_TRANSITION)
 			continue;
 		if (op->saved.reason || op->saved.bstate)
-			restore(op);
+			restore(e, op);
 		if (op->inserted) {
 			wr_objtable_remove(e->objects, op->o);
 			op->inserted = false;
@@ -636,6 +638,11 @@ struct wr_backend *wr_engine_backend(struct wr_engine *e, const char *name)
 	return NULL;
 }
 
+struct wr_objgen *wr_engine_gens(const struct wr_engine *e)
+{
+	return e->cfg.gens;
+}
+
 struct wr_store *wr_engine_store(struct wr_engine *e)
 {
 	return e->store;
@@ -690,6 +697,7 @@ int wr_engine_open(struct wr_engine **out, const struct wr_engine_config *cfg,
 		free(e);
 		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory");
 	}
+	wr_objtable_set_gens(e->objects, cfg->gens);
 	wr_crashpoint_init();
 	if (wr_store_open(&e->store, cfg->db_path, err) < 0)
 		goto fail;

@@ -35,6 +35,7 @@
 #include "core/error.h"
 #include "core/lifecycle.h"
 #include "core/object.h"
+#include "core/objgen.h"
 #include "core/store.h"
 
 struct json_object;
@@ -65,6 +66,9 @@ struct wr_engine_config {
 	 * is known, 0 when not. */
 	int (*exit_of)(void *ctx, int pid, int *status, int64_t *exited_at);
 	void *exit_of_ctx;
+	/* Optional: the change counters shared with warrend's front
+	 * (core/objgen.h), bumped at every change of an object; not owned. */
+	struct wr_objgen *gens;
 	bool skip_recovery;            /* tests only: open without recovering */
 };
 
@@ -93,6 +97,8 @@ struct wr_object *wr_engine_find(struct wr_engine *e, enum wr_kind kind, const c
 void wr_engine_foreach(struct wr_engine *e, void (*fn)(void *ctx, struct wr_object *o),
 		       void *ctx);
 struct wr_backend *wr_engine_backend(struct wr_engine *e, const char *name);
+/* cfg.gens (NULL when none). */
+struct wr_objgen *wr_engine_gens(const struct wr_engine *e);
 
 typedef void (*wr_done_cb)(void *ctx, struct wr_object *o, const struct wr_error *result);
 

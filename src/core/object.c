@@ -36,6 +36,7 @@ struct wr_object *wr_object_new(enum wr_kind kind, const char *ns, const char *i
 	if (!o)
 		return NULL;
 	o->kind = kind;
+	o->gen_slot = -1;
 	if (wr_object_set(&o->ns, ns) || wr_object_set(&o->id, id) ||
 	    wr_object_set(&o->owner, owner) || wr_object_set(&o->backend, backend) ||
 	    wr_object_set(&o->reason, "") || wr_object_set(&o->spec, "{}") ||

@@ -28,6 +28,7 @@ struct wr_object {
 	char *spec;          /* JSON: what the front end asked for (bundle, stdio, netns...) */
 	char *bstate;        /* JSON: what the backend holds (paths, pids), for probes */
 	void *bdata;         /* backend's in-memory handle; never persisted */
+	int gen_slot;        /* its change counter's slot (core/objgen.h), -1: none */
 };
 
 const char *wr_kind_name(enum wr_kind kind);

@@ -19,6 +19,7 @@ struct wr_objtable {
 	struct entry **buckets;
 	size_t n_buckets, count;
 	struct entry *head, *tail;
+	struct wr_objgen *gens;     /* not owned; NULL: objects get no counter */
 };
 
 static uint64_t hash_key(enum wr_kind kind, const char *ns, const char *id)
@@ -116,7 +117,13 @@ int wr_objtable_insert(struct wr_objtable *t, struct wr_object *o)
 		t->head = e;
 	t->tail = e;
 	t->count++;
+	wr_objgen_attach(t->gens, o);
 	return 0;
+}
+
+void wr_objtable_set_gens(struct wr_objtable *t, struct wr_objgen *g)
+{
+	t->gens = g;
 }
 
 void wr_objtable_remove(struct wr_objtable *t, struct wr_object *o)
@@ -136,6 +143,7 @@ void wr_objtable_remove(struct wr_objtable *t, struct wr_object *o)
 		t->tail = e->prev;
 	t->count--;
 	free(e);
+	wr_objgen_detach(t->gens, o);
 }
 
 size_t wr_objtable_count(const struct wr_objtable *t)

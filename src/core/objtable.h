@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "core/object.h"
+#include "core/objgen.h"
 
 struct wr_objtable;
 
@@ -17,6 +18,9 @@ struct wr_objtable *wr_objtable_new(void);
 void wr_objtable_free(struct wr_objtable *t);
 struct wr_object *wr_objtable_find(const struct wr_objtable *t, enum wr_kind kind,
 				   const char *ns, const char *id);
+/* Give every object inserted from now on a change counter in g (objgen.h),
+ * freed when it is removed; NULL (the default): none. */
+void wr_objtable_set_gens(struct wr_objtable *t, struct wr_objgen *g);
 /* Insert (takes ownership); -1 on ENOMEM or duplicate identity. */
 int wr_objtable_insert(struct wr_objtable *t, struct wr_object *o);
 /* Remove without freeing; no-op if absent. */

@@ -374,6 +374,68 @@ static void test_check_only_action_one_commit(void **state)
 	ops->action_checks_only = NULL;
 }
 
+/* warrend's front answers repeated reads from its cache while an object's
+ * change counter (core/objgen.h) is unchanged, so every change must bump it
+ * before the engine returns: a journaled step does, a read (Wait, no row)
+ * does not, a failed journal write does (the object was touched in memory),
+ * and a removal frees the slot with a bump, so its old value never matches
+ * again.  Recovered objects get counters too. */
+static void test_change_counters(void **state)
+{
+	struct harness *h = *state;
+	struct wr_error err;
+	int fd;
+	struct wr_objgen *front = wr_objgen_create(&fd, &err);
+	assert_non_null(front);
+	struct wr_objgen *core = wr_objgen_map(fd, &err);
+	assert_non_null(core);
+	harness_shut(h);
+	h->cfg.gens = core;
+	harness_open(h);
+
+	struct wr_object *sb = harness_make(h, WR_KIND_SANDBOX, "sb");
+	assert_true(sb->gen_slot >= 0);
+	uint32_t slot = (uint32_t)sb->gen_slot;
+	uint64_t g = wr_objgen_read(front, slot);
+	assert_true(g > 0);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_START, NULL, &err), 0);
+	uint64_t started = wr_objgen_read(front, slot);
+	assert_true(started > g);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_WAIT, NULL, &err), 0);
+	assert_true(wr_objgen_read(front, slot) == started);
+
+	struct wr_object *sb2 = harness_make(h, WR_KIND_SANDBOX, "sb2");
+	assert_true(sb2->gen_slot >= 0 && (uint32_t)sb2->gen_slot != slot);
+	uint64_t g2 = wr_objgen_read(front, (uint32_t)sb2->gen_slot);
+	start_with_full_journal(h, sb2);
+	assert_true(wr_objgen_read(front, (uint32_t)sb2->gen_slot) > g2);
+	assert_true(wr_objgen_read(front, slot) == started);
+
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_STOP, NULL, &err), 0);
+	uint64_t stopped = wr_objgen_read(front, slot);
+	assert_true(stopped > started);
+	assert_int_equal(wr_dispatch(h->engine, sb, SANDBOX_E_SHUTDOWN, NULL, &err), 0);
+	assert_null(wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", "sb"));
+	uint64_t removed = wr_objgen_read(front, slot);
+	assert_true(removed > stopped);
+	struct wr_object *sb3 = harness_make(h, WR_KIND_SANDBOX, "sb3");
+	/* the freed slot is the next one given (a stack), its count still rising */
+	assert_int_equal(sb3->gen_slot, (int)slot);
+	assert_true(wr_objgen_read(front, slot) > removed);
+
+	harness_shut(h);
+	harness_open(h);
+	struct wr_object *again = wr_engine_find(h->engine, WR_KIND_SANDBOX, "test", "sb2");
+	assert_non_null(again);
+	assert_true(again->gen_slot >= 0);
+
+	harness_shut(h);
+	h->cfg.gens = NULL;
+	harness_open(h);
+	wr_objgen_free(core);
+	wr_objgen_free(front);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_batch_to_backend, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_check_only_action_one_commit, harness_setup,
 						harness_teardown),
+		cmocka_unit_test_setup_teardown(test_change_counters, harness_setup, harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
