@@ -38,6 +38,13 @@ struct wr_front {
 ProtobufCMessage *wr_front_decode(struct wr_ttrpc_call *call, const ProtobufCMessageDescriptor *desc);
 /* Encode and send a successful answer; m NULL → empty payload. */
 void wr_front_reply(struct wr_ttrpc_call *call, const ProtobufCMessage *m);
+/* wr_front_reply for an answer the front process may give again itself, from
+ * its reply cache (relay/reply_cache.h), while o is unchanged.  Only for an
+ * answer that is a function of the call's service, method, payload and
+ * namespace, the listener's backend, constants of this core, and o's fields
+ * — nothing else (no clock, no backend probe, no other object). */
+void wr_front_reply_cached(struct wr_front *f, struct wr_ttrpc_call *call,
+			   const ProtobufCMessage *m, const struct wr_object *o);
 void wr_front_reply_code(struct wr_ttrpc_call *call, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The call's containerd namespace, "default" when none was sent. */

@@ -185,7 +185,8 @@ static void platform(struct wr_ttrpc_call *call, void *ctx)
 {
 	struct wr_listener *l = ctx;
 	DECODE(SB(PlatformRequest), platform_request, req);
-	if (!find_sandbox(l, call, req->sandbox_id)) {
+	struct wr_object *o = find_sandbox(l, call, req->sandbox_id);
+	if (!o) {
 		not_found(call, req->sandbox_id);
 	} else {
 		struct utsname u;
@@ -198,7 +199,7 @@ static void platform(struct wr_ttrpc_call *call, void *ctx)
 		p.architecture = (char *)arch;
 		SB(PlatformResponse) resp = CONTAINERD__RUNTIME__SANDBOX__V1__PLATFORM_RESPONSE__INIT;
 		resp.platform = &p;
-		wr_front_reply(call, &resp.base);
+		wr_front_reply_cached(l->front, call, &resp.base, o);
 	}
 	sb(platform_request__free_unpacked)(req, NULL);
 }
@@ -306,7 +307,10 @@ static void sandbox_status(struct wr_ttrpc_call *call, void *ctx)
 	}
 	resp.n_info = i;
 	resp.info = ptrs;
-	wr_front_reply(call, &resp.base);
+	if (req->verbose)   /* the backend's record is read live */
+		wr_front_reply(call, &resp.base);
+	else
+		wr_front_reply_cached(l->front, call, &resp.base, o);
 	json_object_put(info);
 	sb(sandbox_status_request__free_unpacked)(req, NULL);
 }

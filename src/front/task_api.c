@@ -253,7 +253,7 @@ static void state(struct wr_ttrpc_call *call, void *ctx)
 			resp.exited_at = wr_front_timestamp(&ts, o->exited_at);
 		}
 #undef S
-		wr_front_reply(call, &resp.base);
+		wr_front_reply_cached(((struct wr_listener *)ctx)->front, call, &resp.base, o);
 		json_object_put(spec);
 	}
 	FREE(state_request, req);
@@ -506,7 +506,10 @@ static void connect_task(struct wr_ttrpc_call *call, void *ctx)
 		resp.shim_pid = (uint32_t)getpid();
 		resp.task_pid = t ? (uint32_t)t->pid : 0;
 		resp.version = "3";
-		wr_front_reply(call, &resp.base);
+		if (t)   /* a task made later under a sandbox's id would change it */
+			wr_front_reply_cached(((struct wr_listener *)ctx)->front, call, &resp.base, t);
+		else
+			wr_front_reply(call, &resp.base);
 	}
 	FREE(connect_request, req);
 }

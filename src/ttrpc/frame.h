@@ -27,6 +27,10 @@ enum wr_ttrpc_type {
 	WR_TTRPC_REQUEST = 1,
 	WR_TTRPC_RESPONSE = 2,
 	WR_TTRPC_DATA = 3,
+	/* warren's own, only between warrend's core and its front process, never
+	 * to or from containerd: a note on the response that follows it on the
+	 * same stream (relay/reply_cache.h). */
+	WR_TTRPC_NOTE = 0x57,
 };
 
 /* Flags on request and data frames (streaming; warren serves unary calls). */

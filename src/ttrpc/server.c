@@ -223,9 +223,9 @@ static void conn_queue(struct conn *c, uint8_t *buf, size_t len)
 	}
 }
 
-/* Queue a response frame; never closes c. */
+/* Queue a response frame, after a note frame when note_len > 0; never closes c. */
 static int conn_respond(struct conn *c, uint32_t stream_id, int code, const char *msg,
-		const void *payload, size_t len)
+		const void *payload, size_t len, const void *note, size_t note_len)
 {
 	if (c->closed)
 		return -1;
@@ -237,6 +237,23 @@ static int conn_respond(struct conn *c, uint32_t stream_id, int code, const char
 	if (!buf) {
 		conn_log(c, "stream %u: cannot encode response: %s", stream_id, err.msg);
 		return -1;
+	}
+	if (note_len) {
+		size_t head = WR_TTRPC_HEADER_LEN + note_len;
+		uint8_t *both = malloc(head + n);
+		if (!both) {
+			free(buf);
+			conn_log(c, "stream %u: out of memory; response dropped", stream_id);
+			return -1;
+		}
+		struct wr_ttrpc_header h = { .length = (uint32_t)note_len, .stream_id = stream_id,
+					     .type = WR_TTRPC_NOTE };
+		wr_ttrpc_header_encode(both, &h);
+		memcpy(both + WR_TTRPC_HEADER_LEN, note, note_len);
+		memcpy(both + head, buf, n);
+		free(buf);
+		buf = both;
+		n += head;
 	}
 	conn_queue(c, buf, n);
 	return 0;
@@ -269,7 +286,7 @@ static void call_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	struct wr_ttrpc_call *call = w->data;
 	if (call->conn)
 		conn_respond(call->conn, call->stream_id, WR_DEADLINE_EXCEEDED,
-				"context deadline exceeded", NULL, 0);
+				"context deadline exceeded", NULL, 0, NULL, 0);
 	call_die(call);
 }
 
@@ -293,7 +310,7 @@ static void dispatch_request(struct conn *c, uint32_t id, const uint8_t *data, s
 	struct wr_ttrpc_request req;
 	if (wr_ttrpc_request_decode(&req, data, len, &err) < 0) {
 		conn_log(c, "stream %u: %s", id, err.msg);
-		conn_respond(c, id, err.code, err.msg, NULL, 0);
+		conn_respond(c, id, err.code, err.msg, NULL, 0, NULL, 0);
 		return;
 	}
 	int known;
@@ -303,18 +320,19 @@ static void dispatch_request(struct conn *c, uint32_t id, const uint8_t *data, s
 			wr_error_set(&err, WR_UNIMPLEMENTED, "unknown method %s", req.method);
 		else
 			wr_error_set(&err, WR_UNIMPLEMENTED, "unknown service %s", req.service);
-		conn_respond(c, id, err.code, err.msg, NULL, 0);
+		conn_respond(c, id, err.code, err.msg, NULL, 0, NULL, 0);
 		wr_ttrpc_request_free(&req);
 		return;
 	}
 	if (req.timeout_nano < 0) {
-		conn_respond(c, id, WR_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0);
+		conn_respond(c, id, WR_DEADLINE_EXCEEDED, "context deadline exceeded", NULL, 0, NULL,
+			     0);
 		wr_ttrpc_request_free(&req);
 		return;
 	}
 	struct wr_ttrpc_call *call = calloc(1, sizeof *call);
 	if (!call) {
-		conn_respond(c, id, WR_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
+		conn_respond(c, id, WR_RESOURCE_EXHAUSTED, "out of memory", NULL, 0, NULL, 0);
 		wr_ttrpc_request_free(&req);
 		return;
 	}
@@ -361,7 +379,7 @@ static void handle_frame(struct conn *c, const struct wr_ttrpc_frame *f, int kin
 				"message length %u exceed maximum message size of %u",
 				h->length, c->rd.max_data);
 		conn_log(c, "stream %u: %s", h->stream_id, err.msg);
-		conn_respond(c, h->stream_id, err.code, err.msg, NULL, 0);
+		conn_respond(c, h->stream_id, err.code, err.msg, NULL, 0, NULL, 0);
 		return;
 	}
 	dispatch_request(c, h->stream_id, f->data, h->length);
@@ -669,20 +687,33 @@ void wr_ttrpc_call_set_cancel(struct wr_ttrpc_call *call, wr_ttrpc_cancel_fn fn,
 	}
 }
 
-int wr_ttrpc_reply(struct wr_ttrpc_call *call, int code, const char *msg,
-		const void *payload, size_t len)
+static int reply(struct wr_ttrpc_call *call, int code, const char *msg, const void *payload,
+		 size_t len, const void *note, size_t note_len)
 {
 	if (!call || call->replied)
 		return -1;
 	call->replied = 1;
 	int rc = -1;
 	if (call->conn) {
-		rc = conn_respond(call->conn, call->stream_id, code, msg, payload, len);
+		rc = conn_respond(call->conn, call->stream_id, code, msg, payload, len, note,
+				  note_len);
 		call_detach(call);
 	}
 	wr_stats_call_end(&call->stats);   /* the answer written (or queued) */
 	call_unref(call);
 	return rc;
+}
+
+int wr_ttrpc_reply(struct wr_ttrpc_call *call, int code, const char *msg,
+		const void *payload, size_t len)
+{
+	return reply(call, code, msg, payload, len, NULL, 0);
+}
+
+int wr_ttrpc_reply_noted(struct wr_ttrpc_call *call, const void *note, size_t note_len,
+		const void *payload, size_t len)
+{
+	return reply(call, WR_OK, NULL, payload, len, note, note_len);
 }
 
 int wr_ttrpc_reply_error(struct wr_ttrpc_call *call, const struct wr_error *err)

@@ -96,6 +96,11 @@ void wr_ttrpc_call_set_cancel(struct wr_ttrpc_call *call, wr_ttrpc_cancel_fn fn,
  * with ResourceExhausted instead.  call must not be used afterwards. */
 int wr_ttrpc_reply(struct wr_ttrpc_call *call, int code, const char *msg,
 		const void *payload, size_t len);
+/* wr_ttrpc_reply(call, WR_OK, NULL, payload, len), the response preceded by
+ * a WR_TTRPC_NOTE frame holding note (note_len bytes) on the same stream, both
+ * in one write.  Only for a peer that expects notes (warrend's front). */
+int wr_ttrpc_reply_noted(struct wr_ttrpc_call *call, const void *note, size_t note_len,
+		const void *payload, size_t len);
 /* wr_ttrpc_reply(call, err->code, err->msg, NULL, 0). */
 int wr_ttrpc_reply_error(struct wr_ttrpc_call *call, const struct wr_error *err);
 

@@ -61,6 +61,13 @@ static void h_echo(struct wr_ttrpc_call *call, void *ctx)
 	free(out);
 }
 
+/* Noted: answers "ok" after a note "cache-me" (warrend's core to its front). */
+static void h_noted(struct wr_ttrpc_call *call, void *ctx)
+{
+	(void)ctx;
+	assert_int_equal(wr_ttrpc_reply_noted(call, "cache-me", 8, "ok", 2), 0);
+}
+
 static void on_cancel_count(struct wr_ttrpc_call *call, void *ctx)
 {
 	(void)call;
@@ -140,6 +147,7 @@ static int setup(void **state)
 	assert_int_equal(wr_ttrpc_server_register(fx->srv, SVC, "Release", h_release, fx, &err), 0);
 	assert_int_equal(wr_ttrpc_server_register(fx->srv, SVC, "Sleep", h_sleep, fx, &err), 0);
 	assert_int_equal(wr_ttrpc_server_register(fx->srv, SVC, "Fail", h_fail, fx, &err), 0);
+	assert_int_equal(wr_ttrpc_server_register(fx->srv, SVC, "Noted", h_noted, fx, &err), 0);
 	assert_int_equal(wr_ttrpc_server_register(fx->srv, SVC, "Echo", h_echo, fx, &err), -1);
 	assert_int_equal(err.code, WR_ALREADY_EXISTS);
 	assert_int_equal(wr_ttrpc_server_listen(fx->srv, fx->path, &err), 0);
@@ -256,6 +264,7 @@ struct raw_resp {
 	int code;
 	char msg[200];
 	size_t len;
+	char note[16];   /* a WR_TTRPC_NOTE frame just before it on its stream ("" none) */
 };
 
 struct raw {
@@ -288,8 +297,15 @@ static void raw_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 	wr_ttrpc_reader_commit(&r->rd, (size_t)n);
 	struct wr_ttrpc_frame f;
 	while (wr_ttrpc_reader_next(&r->rd, &f) == WR_TTRPC_FRAME) {
-		assert_int_equal(f.hdr.type, WR_TTRPC_RESPONSE);
 		assert_true(r->n < 16);
+		if (f.hdr.type == WR_TTRPC_NOTE) {
+			assert_true(f.hdr.length < sizeof r->resps[0].note);
+			memcpy(r->resps[r->n].note, f.data, f.hdr.length);
+			r->resps[r->n].id = f.hdr.stream_id;
+			continue;
+		}
+		assert_int_equal(f.hdr.type, WR_TTRPC_RESPONSE);
+		assert_true(r->resps[r->n].note[0] == 0 || r->resps[r->n].id == f.hdr.stream_id);
 		struct wr_ttrpc_response resp;
 		struct wr_error err;
 		assert_int_equal(wr_ttrpc_response_decode(&resp, f.data, f.hdr.length, &err), 0);
@@ -664,6 +680,28 @@ static void test_undecodable_request(void **state)
 	raw_close(&r);
 }
 
+/* A noted answer is a WR_TTRPC_NOTE frame then the response, on the call's
+ * stream; other answers carry no note. */
+static void test_noted_reply(void **state)
+{
+	struct fx *fx = *state;
+	struct raw r;
+	raw_open(fx, &r);
+	raw_request(&r, 1, "Noted", 0);
+	raw_request(&r, 3, "Echo", 0);
+	raw_request(&r, 5, "Noted", 0);
+	assert_true(run_until(fx, &r.n, 3, 5));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(r.resps[i].code, WR_OK);
+		assert_int_equal(r.resps[i].id, 1 + 2 * i);
+	}
+	assert_string_equal(r.resps[0].note, "cache-me");
+	assert_int_equal(r.resps[0].len, 2);
+	assert_string_equal(r.resps[1].note, "");
+	assert_string_equal(r.resps[2].note, "cache-me");
+	raw_close(&r);
+}
+
 static void test_deadline(void **state)
 {
 	struct fx *fx = *state;
@@ -943,6 +981,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_echo_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noted_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_call_does_not_block_others, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_payloads, setup, teardown),
