@@ -27,7 +27,7 @@ BUILD   ?= build
 SANITIZE ?= 0
 
 CC      ?= cc
-PKGS    := sqlite3 libprotobuf-c json-c libmd inih
+PKGS    := sqlite3 libprotobuf-c json-c libmd inih libxxhash
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev
 # -Ulinux: GNU C predefines `linux`; CRI's PodSandboxConfig has a field of that name

@@ -16,6 +16,8 @@ PKGS=(
 	libmd-dev
 	# warren.conf (INI) parser
 	libinih-dev
+	# XXH3: the front's reply cache keys
+	libxxhash-dev
 	# google/protobuf/*.proto (any, empty, timestamp, descriptor) that the
 	# containerd protos import: only a Recommends of protobuf-compiler
 	libprotobuf-dev

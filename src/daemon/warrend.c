@@ -143,13 +143,14 @@ static int take_lock(const char *path)
 
 /* ---- core ----------------------------------------------------------------------- */
 
-/* Open the backends and the engine (recovering; exit_of/ctx and keep, where
- * terminals' fds outlive the core, may be NULL). */
+/* Open the backends and the engine (recovering).  link, the control channel
+ * to the front, is NULL when none runs (--recover-only): then no exit
+ * records, no terminals kept across restarts, no change counters. */
 static struct wr_engine *open_engine(const struct options *opt, const struct wr_instance *in,
 				     struct wr_front *front, struct wr_backend **ns,
-				     int (*exit_of)(void *, int, int *, int64_t *), void *ctx,
-				     const struct wr_fdkeep *keep)
+				     struct wr_core_link *link)
 {
+	const struct wr_fdkeep *keep = link ? wr_core_link_keep(link) : NULL;
 	struct wr_error err;
 	char ns_state[sizeof in->state_dir + 8];
 	snprintf(ns_state, sizeof ns_state, "%s/ns", in->state_dir);
@@ -172,8 +173,9 @@ static struct wr_engine *open_engine(const struct options *opt, const struct wr_
 		.on_transition = front ? wr_front_on_transition : NULL,
 		.on_transition_ctx = front,
 		.on_open = front ? wr_front_on_open : NULL,
-		.exit_of = exit_of,
-		.exit_of_ctx = ctx,
+		.exit_of = link ? wr_core_link_exit_of : NULL,
+		.exit_of_ctx = link,
+		.gens = link ? wr_core_link_gens(link) : NULL,
 	};
 	struct wr_engine *e;
 	if (wr_engine_open(&e, &cfg, &err) < 0) {
@@ -213,8 +215,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 		return 1;
 	}
 	struct wr_backend *ns;
-	struct wr_engine *e = open_engine(opt, in, front, &ns, wr_core_link_exit_of, link,
-					     wr_core_link_keep(link));
+	struct wr_engine *e = open_engine(opt, in, front, &ns, link);
 	if (!e) {
 		wr_front_free(front);
 		wr_core_link_free(link);
@@ -250,7 +251,7 @@ static int run_core(const struct options *opt, const struct wr_instance *in)
 static int run_recover_only(const struct options *opt, const struct wr_instance *in)
 {
 	struct wr_backend *ns;
-	struct wr_engine *e = open_engine(opt, in, NULL, &ns, NULL, NULL, NULL);
+	struct wr_engine *e = open_engine(opt, in, NULL, &ns, NULL);
 	if (!e)
 		return 1;
 	wr_engine_close(e);

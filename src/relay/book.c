@@ -2,6 +2,7 @@
  * book.h).  A request is tracked from the moment the front reads it until the
  * core's response passes back, or until the front answers it itself. */
 #include "relay/book.h"
+#include "relay/reply_cache.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +13,12 @@ void wr_relay_book_init(struct wr_relay_book *b)
 	memset(b, 0, sizeof *b);
 }
 
-static void req_free(struct wr_relay_req *r)
+void wr_relay_req_free(struct wr_relay_req *r)
 {
+	if (!r)
+		return;
 	free(r->frame);
+	free(r->key);
 	free(r);
 }
 
@@ -22,7 +26,7 @@ void wr_relay_book_free(struct wr_relay_book *b)
 {
 	for (struct wr_relay_req *r = b->head, *next; r; r = next) {
 		next = r->next;
-		req_free(r);
+		wr_relay_req_free(r);
 	}
 	wr_relay_book_init(b);
 }
@@ -66,10 +70,12 @@ static int track(struct wr_relay_book *b, const struct wr_ttrpc_frame *f)
 	r->stream_id = f->hdr.stream_id;
 	if (wr_ttrpc_request_decode(&req, f->data, f->hdr.length, &derr) == 0) {
 		r->reissue = wr_relay_is_wait(req.service, req.method);
+		if (b->backend)
+			r->key = wr_reply_cache_key(b->backend, &req, &r->key_len);
 		wr_ttrpc_request_free(&req);
 	}
 	if (r->reissue && !(r->frame = wr_relay_frame_bytes(f, &r->len))) {
-		req_free(r);
+		wr_relay_req_free(r);
 		return -1;
 	}
 	if (b->tail)
@@ -113,7 +119,7 @@ int wr_relay_book_client(struct wr_relay_book *b, const struct wr_ttrpc_frame *f
 	return WR_RELAY_FORWARD;
 }
 
-int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id)
+struct wr_relay_req *wr_relay_book_take(struct wr_relay_book *b, uint32_t stream_id)
 {
 	struct wr_relay_req *prev = NULL;
 	for (struct wr_relay_req *r = b->head; r; prev = r, r = r->next) {
@@ -126,7 +132,30 @@ int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id)
 		if (b->tail == r)
 			b->tail = prev;
 		b->n--;
-		req_free(r);
+		r->next = NULL;
+		return r;
+	}
+	return NULL;
+}
+
+int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id)
+{
+	struct wr_relay_req *r = wr_relay_book_take(b, stream_id);
+	int found = r != NULL;
+	wr_relay_req_free(r);
+	return found;
+}
+
+int wr_relay_book_note(struct wr_relay_book *b, uint32_t stream_id, const uint8_t *data,
+		       size_t len)
+{
+	if (len != sizeof(struct wr_objgen_note))
+		return 0;
+	for (struct wr_relay_req *r = b->head; r; r = r->next) {
+		if (r->stream_id != stream_id)
+			continue;
+		memcpy(&r->note, data, len);
+		r->noted = 1;
 		return 1;
 	}
 	return 0;
@@ -181,7 +210,7 @@ int wr_relay_book_core_lost(struct wr_relay_book *b, uint8_t **answers, size_t *
 		}
 		*pp = r->next;
 		b->n--;
-		req_free(r);
+		wr_relay_req_free(r);
 	}
 	return 0;
 }

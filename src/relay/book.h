@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "core/objgen.h"
 #include "ttrpc/frame.h"
 
 #define WR_RELAY_RESTARTING "warren core restarting"
@@ -37,12 +38,17 @@ struct wr_relay_req {
 	int reissue;              /* Wait / WaitSandbox (0: did not decode) */
 	uint8_t *frame;           /* reissue only: the whole frame as received */
 	size_t len;
+	uint8_t *key;             /* its reply cache key (reply_cache.h), or NULL */
+	size_t key_len;
+	int noted;                /* the core's note on its answer came: */
+	struct wr_objgen_note note;
 };
 
 struct wr_relay_book {
 	struct wr_relay_req *head, *tail;   /* ascending stream ids */
 	size_t n;
 	uint32_t last_id;                   /* highest request stream id seen */
+	const char *backend;                /* set: requests get reply cache keys */
 };
 
 enum wr_relay_verdict {
@@ -60,13 +66,23 @@ int wr_relay_is_wait(const char *service, const char *method);
 
 /* A frame from containerd; kind is what wr_ttrpc_reader_next() returned.
  * Returns enum wr_relay_verdict; ANSWERED sets *reply (malloc'd frame bytes,
- * *reply_len long); REJECT fills err with the reason. */
+ * *reply_len long); REJECT fills err with the reason.  FORWARD of a request
+ * leaves its record at b->tail (with its key when b->backend is set). */
 int wr_relay_book_client(struct wr_relay_book *b, const struct wr_ttrpc_frame *f, int kind,
 			 uint8_t **reply, size_t *reply_len, struct wr_error *err);
 
 /* A response frame from the core for stream_id: 1 it settles a tracked
  * request (forward it), 0 nothing waits for it (drop it). */
 int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id);
+/* The same, handing the settled request over (free it with
+ * wr_relay_req_free); NULL when nothing waits for stream_id. */
+struct wr_relay_req *wr_relay_book_take(struct wr_relay_book *b, uint32_t stream_id);
+void wr_relay_req_free(struct wr_relay_req *r);
+/* A WR_TTRPC_NOTE frame from the core (data, len bytes) for stream_id: kept
+ * on the tracked request for when its answer comes.  1 kept; 0 nothing waits
+ * for it or it is not a struct wr_objgen_note. */
+int wr_relay_book_note(struct wr_relay_book *b, uint32_t stream_id, const uint8_t *data,
+		       size_t len);
 
 /* The core is gone.  *answers: Unavailable responses for containerd (those
  * requests are forgotten); *resend: the frames of the tracked Waits, in

@@ -34,7 +34,7 @@ int wr_ctl_decode(struct wr_ctl_msg *out, char *key, const void *buf, size_t len
 				    "control message magic %#x version %u, want %#x version %u "
 				    "(front and core from different builds?)",
 				    out->magic, out->version, WR_CTL_MAGIC, WR_CTL_VERSION);
-	if (out->type < WR_CTL_EXIT || out->type > WR_CTL_HELD)
+	if (out->type < WR_CTL_EXIT || out->type > WR_CTL_TYPE_LAST)
 		return wr_error_set(err, WR_INVALID_ARGUMENT, "control message of unknown type %u",
 				    out->type);
 	if (!memchr(out->backend, '\0', sizeof out->backend))
@@ -103,7 +103,8 @@ int wr_ctl_send(int fd, const struct wr_ctl_msg *m, const char *key, int pass_fd
 
 static int takes_fd(int type)
 {
-	return type == WR_CTL_ADOPT || type == WR_CTL_HOLD || type == WR_CTL_HELD;
+	return type == WR_CTL_ADOPT || type == WR_CTL_HOLD || type == WR_CTL_HELD ||
+	       type == WR_CTL_GENS;
 }
 
 int wr_ctl_recv(int fd, struct wr_ctl_msg *m, char *key, int *got_fd, struct wr_error *err)

@@ -1,8 +1,8 @@
 /* control.h — the control channel between warrend's front process and its
  * core (DESIGN §1): one AF_UNIX SOCK_SEQPACKET socketpair made at each core
  * spawn, one message per packet (64 bytes, plus a key for the terminal
- * messages below), a file descriptor riding along with ADOPT, HOLD and HELD
- * (SCM_RIGHTS).
+ * messages below), a file descriptor riding along with ADOPT, HOLD, HELD
+ * and GENS (SCM_RIGHTS).
  *
  *   front → core  EXIT {pid, status, time_ns}    a child of the front (the
  *                                                reaper of container processes)
@@ -30,7 +30,14 @@
  *                                                core's recovery
  * EXITS_END says how many HELD follow it (status) and what the front
  * understands (conn_id: WR_CTL_CAP_* bits); a core sends HOLD and DROP only
- * to a front with WR_CTL_CAP_TERMINALS.  An older front sends 0 and 0; an
+ * to a front with WR_CTL_CAP_TERMINALS.
+ *
+ * The reply cache (issue #5, relay/reply_cache.h): with
+ * WR_CTL_CAP_REPLY_CACHE in EXITS_END, the front sends after the HELDs
+ *   front → core  GENS + fd                       the change counters' memfd
+ *                                                (core/objgen.h) for this core
+ * and then accepts WR_TTRPC_NOTE frames before the core's cacheable answers.
+ * An older core ignores GENS (it cannot decode it) and sends no notes.  An older front sends 0 and 0; an
  * older core ignores the HELD packets (it cannot decode them) and closes
  * their fds, so a mixed pair during an upgrade degrades to hang-ups only.
  *
@@ -56,10 +63,13 @@ enum wr_ctl_type {
 	WR_CTL_HOLD = 5,
 	WR_CTL_DROP = 6,
 	WR_CTL_HELD = 7,
+	WR_CTL_GENS = 8,
+	WR_CTL_TYPE_LAST = WR_CTL_GENS,
 };
 
 #define WR_CTL_KEY_MAX 448         /* bytes of a key (no NUL) */
 #define WR_CTL_CAP_TERMINALS 1u    /* EXITS_END conn_id: HOLD/DROP/HELD understood */
+#define WR_CTL_CAP_REPLY_CACHE 2u  /* EXITS_END conn_id: GENS follows the HELDs, notes welcome */
 
 /* The fds of a terminal (HOLD, HELD, DROP status). */
 enum wr_ctl_slot {
@@ -105,8 +115,8 @@ int wr_ctl_send(int fd, const struct wr_ctl_msg *m, const char *key, int pass_fd
 /* Receive one message into *m and key (as for wr_ctl_decode); an attached fd
  * lands in *got_fd (close-on-exec), else *got_fd = -1.  1: a message; 0: the
  * peer closed; -1 with errno kept (EAGAIN: nothing yet; EBADMSG: an invalid
- * packet, consumed — any fd that came with it closed).  Only ADOPT, HOLD and
- * HELD may carry an fd. */
+ * packet, consumed — any fd that came with it closed).  Only ADOPT, HOLD,
+ * HELD and GENS may carry an fd. */
 int wr_ctl_recv(int fd, struct wr_ctl_msg *m, char *key, int *got_fd, struct wr_error *err);
 
 #endif

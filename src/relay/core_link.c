@@ -71,6 +71,8 @@ struct wr_core_link {
 	int terminals;               /* the front holds terminals' fds (WR_CTL_CAP_TERMINALS) */
 	struct handed *handed;       /* HELD fds not taken yet */
 	struct wr_fdkeep keep;
+	int gens_sent;               /* GENS arrived (WR_CTL_CAP_REPLY_CACHE) */
+	struct wr_objgen *gens;      /* its change counters; NULL: no reply cache */
 };
 
 /* Send m (key, fd as for wr_ctl_send), waiting a little when the socket is
@@ -140,6 +142,11 @@ static int keep_take(void *ctx, const char *key, int slot)
 		return fd;
 	}
 	return -1;
+}
+
+struct wr_objgen *wr_core_link_gens(struct wr_core_link *l)
+{
+	return l->gens;
 }
 
 const struct wr_fdkeep *wr_core_link_keep(struct wr_core_link *l)
@@ -221,7 +228,7 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 	l->early_tail = &l->early;
 	wr_exits_init(&l->initial);
 	wr_exits_init(&l->used);
-	int held = 0;
+	int held = 0, want_gens = 0;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 		int pr = poll(&p, 1, OPEN_TIMEOUT_MS);
@@ -247,6 +254,7 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 		}
 		if (m.type == WR_CTL_EXITS_END) {
 			l->terminals = (m.conn_id & WR_CTL_CAP_TERMINALS) != 0;
+			want_gens = (m.conn_id & WR_CTL_CAP_REPLY_CACHE) != 0;
 			held = m.status > 0 && m.status <= HELD_MAX ? m.status : 0;
 			break;
 		}
@@ -273,11 +281,20 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
 		}
 		held -= kind == WR_CTL_HELD;
 	}
+	/* then the change counters, when the front keeps a reply cache */
+	while (want_gens && !l->gens_sent) {
+		if (read_late(l, OPEN_TIMEOUT_MS) < 0) {
+			wr_error_set(err, WR_DEADLINE_EXCEEDED,
+				     "the front announced its change counters but sent none");
+			goto fail;
+		}
+	}
 	if (l->initial.n)
 		wr_info("core: %zu exit record(s) from the front", l->initial.n);
 	return l;
 fail:
 	free_pending(l);
+	wr_objgen_free(l->gens);
 	free(l);
 	return NULL;
 }
@@ -312,6 +329,14 @@ static int read_late(struct wr_core_link *l, int ms)
 		return wr_exits_add(&l->initial, m.pid, m.status, m.time_ns) == 0 ? m.type : -1;
 	if (m.type == WR_CTL_HELD) {
 		add_handed(l, key, m.status, fd);
+		return m.type;
+	}
+	if (m.type == WR_CTL_GENS && !l->gens_sent) {
+		l->gens_sent = 1;
+		if (fd < 0)
+			wr_warn("core: change counters sent without their fd: no reply cache");
+		else if (!(l->gens = wr_objgen_map(fd, &err)))
+			wr_warn("core: %s: no reply cache", err.msg);
 		return m.type;
 	}
 	struct early *e = malloc(sizeof *e);
@@ -511,6 +536,7 @@ void wr_core_link_free(struct wr_core_link *l)
 		free(p);
 	}
 	free_pending(l);
+	wr_objgen_free(l->gens);
 	close(l->fd);
 	free(l);
 }

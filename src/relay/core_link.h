@@ -26,6 +26,7 @@
 #include "core/engine.h"
 #include "core/error.h"
 #include "core/fdkeep.h"
+#include "core/objgen.h"
 #include "front/front.h"
 
 struct wr_core_link;
@@ -37,6 +38,9 @@ struct wr_core_link *wr_core_link_open(struct ev_loop *loop, int fd, struct wr_e
  * NULL when the front cannot hold them (an older front).  Lives as long as
  * the link. */
 const struct wr_fdkeep *wr_core_link_keep(struct wr_core_link *l);
+/* The change counters the front sent for its reply cache (core/objgen.h),
+ * for wr_engine_config.gens; NULL when it keeps none.  Lives as long as the link. */
+struct wr_objgen *wr_core_link_gens(struct wr_core_link *l);
 /* For wr_engine_config.exit_of (ctx = the link). */
 int wr_core_link_exit_of(void *ctx, int pid, int *status, int64_t *exited_at);
 /* The engine is open and recovered: see above.  e and f must outlive the link's use. */

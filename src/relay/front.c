@@ -279,20 +279,36 @@ static void spawn_core(struct wr_relay *r)
 	/* Before it recovers, the core reads every exit it has not acknowledged. */
 	for (size_t i = 0; i < r->exits.n; i++)
 		send_exit(r, &r->exits.v[i]);
+	/* a fresh counter table for this core's answers (reply_cache.h) */
+	int gens_fd = -1;
+	struct wr_error err;
+	if (r->cache && !(r->gens = wr_objgen_create(&gens_fd, &err)))
+		wr_warn("relay: %s: no reply cache for this core", err.msg);
 	struct wr_ctl_msg end;
 	wr_ctl_init(&end, WR_CTL_EXITS_END);
-	end.conn_id = WR_CTL_CAP_TERMINALS;
+	end.conn_id = WR_CTL_CAP_TERMINALS | (r->gens ? WR_CTL_CAP_REPLY_CACHE : 0);
 	if (ctl_queue(r, &end, NULL, -1) < 0) {
 		wr_error_log("relay: out of memory starting the core; killing it");
+		if (gens_fd >= 0)
+			close(gens_fd);
 		kill(pid, SIGKILL);
 		return;
 	}
 	/* then a copy of every terminal fd held, for its recovery: EXITS_END
-	 * says how many follow */
+	 * says how many follow; then the counters */
 	struct ctl_out *end_out = r->ctl_tail;
 	for (size_t i = 0; i < r->held.n; i++)
 		for (int s = 0; s < WR_CTL_SLOTS; s++)
 			end_out->m.status += give_held(r, r->held.v[i].key, s, r->held.v[i].fd[s]);
+	if (r->gens) {
+		struct wr_ctl_msg g;
+		wr_ctl_init(&g, WR_CTL_GENS);
+		if (ctl_queue(r, &g, NULL, gens_fd) < 0) {   /* it closed gens_fd */
+			wr_error_log("relay: out of memory starting the core; killing it");
+			kill(pid, SIGKILL);
+			return;
+		}
+	}
 	for (struct relay_conn *c = r->conns, *next; c; c = next) {
 		next = c->next;
 		relay_give(r, c);
@@ -311,6 +327,11 @@ static void core_died(struct wr_relay *r, int status)
 		wr_log(code == 0 || r->restart_asked || r->stopping ? WR_LOG_INFO : WR_LOG_WARN,
 		       "relay: core pid %d exited with status %d after %.1f s", r->core_pid, code, lived);
 	r->core_pid = 0;
+	/* Its answers are not given again: the next core counts anew.  What
+	 * it left in the pairs is forwarded, not kept (gens is NULL now). */
+	wr_reply_cache_clear(r->cache);
+	wr_objgen_free(r->gens);
+	r->gens = NULL;
 	ev_timer_stop(r->loop, &r->kill_timer);
 	ctl_read_all(r);   /* what it said last (a HOLD) is still to be read */
 	ctl_clear(r);
@@ -546,12 +567,15 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	r->ready_fd = -1;
 	wr_exits_init(&r->exits);
 	wr_held_init(&r->held);
+	if (!(r->cache = wr_reply_cache_new()))
+		wr_warn("relay: out of memory: no reply cache");
 	wr_heap_trim_init(&r->trim, r->loop, WR_HEAP_TRIM_DELAY);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		wr_warn("relay: cannot become a child subreaper: exit codes of containers will be lost");
 	int rc = 0;
 	if (open_listeners(r) < 0) {
 		close_listeners(r);
+		wr_reply_cache_free(r->cache);
 		free(r);
 		return 1;
 	}
@@ -590,6 +614,8 @@ int wr_relay_front_run(const struct wr_relay_config *cfg)
 	if (r->held.n)
 		wr_info("relay: closing %zu held terminal fd(s)", wr_held_fds(&r->held));
 	wr_held_free(&r->held);
+	wr_reply_cache_free(r->cache);
+	wr_objgen_free(r->gens);
 	free(r);
 	return rc;
 }

@@ -67,6 +67,32 @@ static void kick(struct relay_conn *c)
 	}
 }
 
+/* ---- the reply cache (reply_cache.h) ----------------------------------------- */
+
+/* Answer request q (just tracked) from the cache if it holds a valid answer. */
+static int answer_cached(struct relay_conn *c, struct wr_relay_req *q)
+{
+	struct wr_relay *r = c->r;
+	uint8_t *frame;
+	size_t len;
+	if (!q || !q->key || !r->gens ||
+	    wr_reply_cache_get(r->cache, r->gens, q->key, q->key_len, q->stream_id, &frame,
+			       &len) != 1)
+		return 0;
+	wr_relay_book_core(&c->book, q->stream_id);
+	push(&c->to_client, frame, len);
+	return 1;
+}
+
+/* The core answered q with response data: keep it when the core marked it. */
+static void keep_answer(struct relay_conn *c, const struct wr_relay_req *q,
+			const struct wr_ttrpc_frame *f)
+{
+	struct wr_relay *r = c->r;
+	if (q->key && q->noted && r->gens && c->gen == r->core_gen)
+		wr_reply_cache_put(r->cache, q->key, q->key_len, &q->note, f->data, f->hdr.length);
+}
+
 /* ---- containerd's side ----------------------------------------------------- */
 
 static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
@@ -95,6 +121,8 @@ static void client_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 			push(&c->to_client, reply, len);
 			break;
 		case WR_RELAY_FORWARD: {
+			if (f.hdr.type == WR_TTRPC_REQUEST && answer_cached(c, c->book.tail))
+				break;
 			uint8_t *bytes = wr_relay_frame_bytes(&f, &len);
 			if (!bytes) {
 				relay_conn_close(c, "out of memory");
@@ -126,22 +154,30 @@ static void client_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* ---- the core's side --------------------------------------------------------- */
 
-/* Forward the core's complete frames; responses only settle what is tracked. */
+/* Forward the core's complete frames; responses only settle what is tracked,
+ * notes are kept for the response that follows them. */
 static void from_core(struct relay_conn *c)
 {
 	struct wr_ttrpc_frame f;
 	int kind;
 	while ((kind = wr_ttrpc_reader_next(&c->p_rd, &f)) != WR_TTRPC_NEED_MORE) {
+		if (kind != WR_TTRPC_OVERSIZED && f.hdr.type == WR_TTRPC_NOTE) {
+			wr_relay_book_note(&c->book, f.hdr.stream_id, f.data, f.hdr.length);
+			continue;
+		}
 		if (kind == WR_TTRPC_OVERSIZED || f.hdr.type != WR_TTRPC_RESPONSE) {
 			wr_warn("relay: conn %llu: unexpected frame (type %u, %u bytes) from the core; dropped",
 				(unsigned long long)c->id, f.hdr.type, f.hdr.length);
 			continue;
 		}
-		if (!wr_relay_book_core(&c->book, f.hdr.stream_id)) {
+		struct wr_relay_req *q = wr_relay_book_take(&c->book, f.hdr.stream_id);
+		if (!q) {
 			wr_debug("relay: conn %llu: stream %u: answer for nothing pending; dropped",
 				 (unsigned long long)c->id, f.hdr.stream_id);
 			continue;
 		}
+		keep_answer(c, q, &f);
+		wr_relay_req_free(q);
 		size_t len;
 		uint8_t *bytes = wr_relay_frame_bytes(&f, &len);
 		if (bytes)
@@ -276,6 +312,8 @@ struct relay_conn *relay_conn_new(struct wr_relay *r, int cfd, const char *backe
 	wr_ttrpc_reader_init(&c->c_rd, 0);
 	wr_ttrpc_reader_init(&c->p_rd, 0);
 	wr_relay_book_init(&c->book);
+	if (r->cache)
+		c->book.backend = c->backend;
 	ev_io_init(&c->c_rio, client_read_cb, cfd, EV_READ);
 	ev_io_init(&c->c_wio, client_write_cb, cfd, EV_WRITE);
 	ev_io_init(&c->p_rio, pair_read_cb, -1, EV_READ);

@@ -14,6 +14,7 @@
 #include "relay/exits.h"
 #include "relay/front.h"
 #include "relay/held.h"
+#include "relay/reply_cache.h"
 #include "ttrpc/frame.h"
 #include "ttrpc/wqueue.h"
 
@@ -81,6 +82,9 @@ struct wr_relay {
 	ev_signal sighup, sigterm, sigint;
 	struct wr_exits exits;
 	struct wr_held held;            /* terminals' fds kept for the core (held.h) */
+	struct wr_reply_cache *cache;   /* answers given again (reply_cache.h); NULL: none */
+	struct wr_objgen *gens;         /* the running core's change counters; NULL: the
+					   cache is not used (no core, or no table) */
 	struct wr_heap_trim trim;       /* after connections close */
 };
 

@@ -1623,6 +1623,48 @@ def front_kill(t):
     cri.remove_pod(pod2)
 
 
+@case("reply_cache")
+def reply_cache(t):
+    """warrend's front answers a repeated read-only call itself while the
+    object it describes is unchanged (issue #5, src/relay/reply_cache.h):
+    PodSandboxStatus is answered with the core stopped.  The cache never
+    hides a change: a verbose status (the backend's live record) still asks
+    the core, a stopped pod reads NOTREADY at once, and a core killed and
+    restarted starts with an empty cache."""
+    cri = t.cri
+    since, pod, cfg, c1, front, core = core_case_setup(t, "replycache")
+    t.closers.append(lambda: resume_warrend(t))
+
+    def stopped_core(fn):
+        os.kill(core, signal.SIGSTOP)
+        try:
+            return fn()
+        finally:
+            os.kill(core, signal.SIGCONT)
+
+    check(cri.pod_state(pod) == "SANDBOX_READY", "pod %s", cri.pod_state(pod))
+    states = stopped_core(lambda: [cri.pod_state(pod) for _ in range(3)])
+    check(states == ["SANDBOX_READY"] * 3, "with the core stopped: %s", states)
+    stopped_core(lambda: expect_rpc_error(
+        t, lambda: cri.pod_status(pod, verbose=True, timeout=2), code="DEADLINE_EXCEEDED"))
+
+    # a restarted core: the cache starts empty, so a stopped new core answers nothing
+    os.kill(core, signal.SIGKILL)
+    core = new_core(t, front, core)
+    stopped_core(lambda: expect_rpc_error(
+        t, lambda: cri.pod_status(pod, timeout=2), code="DEADLINE_EXCEEDED"))
+    check(cri.pod_state(pod) == "SANDBOX_READY", "after the restart: %s", cri.pod_state(pod))
+    check(stopped_core(lambda: cri.pod_state(pod)) == "SANDBOX_READY", "cached again")
+
+    # a change is seen at once
+    cri.stop(c1, grace=0)
+    cri.stop_pod(pod)
+    check(cri.pod_state(pod) == "SANDBOX_NOTREADY", "after stop: %s", cri.pod_state(pod))
+    cri.remove(c1)
+    cri.remove_pod(pod)
+    expect_rpc_error(t, lambda: cri.pod_status(pod), code="NOT_FOUND")
+
+
 def flock_holders(path):
     """The pids holding a flock on path's inode (/proc/locks)."""
     st = os.stat(path)

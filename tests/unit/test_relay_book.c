@@ -10,6 +10,9 @@
  *    else is answered Unavailable "warren core restarting", exactly once;
  *  - containerd's protocol violations close the connection, as the ttrpc
  *    server's rules say; an oversized request is answered here;
+ *  - reply cache bookkeeping: with a backend set, the cacheable requests get
+ *    their reply cache key (relay/reply_cache.h); the core's note is kept on
+ *    its tracked request, and the answer takes the request, note and all;
  *  - exit records: one per pid, acknowledged by (pid, time), bounded. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,7 @@
 
 #include "relay/book.h"
 #include "relay/exits.h"
+#include "relay/reply_cache.h"
 #include "ttrpc/frame.h"
 
 #define TASK3 "containerd.task.v3.Task"
@@ -269,6 +273,187 @@ static void test_protocol_rules(void **state)
 	wr_relay_book_free(&b);
 }
 
+/* ---- reply cache bookkeeping ---------------------------------------------- */
+
+/* The key the reply cache gives the request request() sends. */
+static uint8_t *expected_key(const char *backend, const char *svc, const char *method,
+			     size_t *len)
+{
+	struct wr_error err;
+	size_t n;
+	struct wr_ttrpc_kv md[] = { { WR_TTRPC_NAMESPACE_KEY, "k8s.io" } };
+	uint8_t *f = wr_ttrpc_encode_request(1, svc, method, "payload", 7, 0, md, 1, &n, &err);
+	assert_non_null(f);
+	struct wr_ttrpc_request req;
+	assert_int_equal(wr_ttrpc_request_decode(&req, f + WR_TTRPC_HEADER_LEN,
+						 n - WR_TTRPC_HEADER_LEN, &err), 0);
+	uint8_t *k = wr_reply_cache_key(backend, &req, len);
+	wr_ttrpc_request_free(&req);
+	free(f);
+	return k;
+}
+
+static void test_cache_keys(void **state)
+{
+	(void)state;
+	struct wr_relay_book b;
+	wr_relay_book_init(&b);
+	assert_null(b.backend);
+	b.backend = "ns";
+	assert_int_equal(request(&b, 1, SANDBOX, "SandboxStatus", NULL), WR_RELAY_FORWARD);
+	assert_non_null(b.tail->key);
+	size_t klen;
+	uint8_t *k = expected_key("ns", SANDBOX, "SandboxStatus", &klen);
+	assert_non_null(k);
+	assert_int_equal(b.tail->key_len, klen);
+	assert_memory_equal(b.tail->key, k, klen);
+	free(k);
+	assert_false(b.tail->noted);
+	assert_int_equal(request(&b, 3, TASK3, "State", NULL), WR_RELAY_FORWARD);
+	assert_non_null(b.tail->key);
+	k = expected_key("ns", TASK3, "State", &klen);
+	assert_int_equal(b.tail->key_len, klen);
+	assert_memory_equal(b.tail->key, k, klen);
+	free(k);
+	/* not cacheable: no key (a Wait still keeps its frame) */
+	assert_int_equal(request(&b, 5, TASK3, "Create", NULL), WR_RELAY_FORWARD);
+	assert_null(b.tail->key);
+	assert_int_equal(request(&b, 7, SANDBOX, "WaitSandbox", NULL), WR_RELAY_FORWARD);
+	assert_null(b.tail->key);
+	assert_true(b.tail->reissue);
+	assert_non_null(b.tail->frame);
+	/* an undecodable request: no key either */
+	uint8_t junk[] = { 0x0a, 0xff, 0xff };
+	struct wr_ttrpc_frame fr = { .hdr = { sizeof junk, 9, WR_TTRPC_REQUEST, 0 }, .data = junk };
+	uint8_t *reply;
+	size_t rlen;
+	struct wr_error err;
+	assert_int_equal(wr_relay_book_client(&b, &fr, WR_TTRPC_FRAME, &reply, &rlen, &err),
+			 WR_RELAY_FORWARD);
+	assert_int_equal(b.tail->stream_id, 9);
+	assert_null(b.tail->key);
+	/* no backend: nothing gets a key */
+	b.backend = NULL;
+	assert_int_equal(request(&b, 11, SANDBOX, "SandboxStatus", NULL), WR_RELAY_FORWARD);
+	assert_null(b.tail->key);
+	assert_int_equal(request(&b, 13, TASK2, "Connect", NULL), WR_RELAY_FORWARD);
+	assert_null(b.tail->key);
+	assert_int_equal(b.n, 7);
+	wr_relay_book_free(&b);   /* keys freed with their requests (LSan checks) */
+}
+
+static void test_note(void **state)
+{
+	(void)state;
+	struct wr_relay_book b;
+	wr_relay_book_init(&b);
+	b.backend = "ns";
+	assert_int_equal(request(&b, 1, SANDBOX, "SandboxStatus", NULL), WR_RELAY_FORWARD);
+	assert_int_equal(request(&b, 3, TASK3, "State", NULL), WR_RELAY_FORWARD);
+	struct wr_relay_req *first = b.head, *second = b.tail;
+	assert_int_equal(second->stream_id, 3);
+	struct wr_objgen_note n = { .slot = 17, .reserved = 0, .gen = 0x0123456789abcdefULL };
+	uint8_t bytes[sizeof n + 1];
+	memcpy(bytes, &n, sizeof n);
+	bytes[sizeof n] = 0;
+
+	/* a wrong length, or a stream nothing waits for: not kept */
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, sizeof n - 1), 0);
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, sizeof n + 1), 0);
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, 0), 0);
+	assert_int_equal(wr_relay_book_note(&b, 5, bytes, sizeof n), 0);
+	assert_int_equal(wr_relay_book_note(&b, 2, bytes, sizeof n), 0);
+	assert_false(first->noted);
+	assert_false(second->noted);
+
+	/* on the request of its stream, that one only */
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, sizeof n), 1);
+	assert_true(second->noted);
+	assert_int_equal(second->note.slot, 17);
+	assert_int_equal(second->note.reserved, 0);
+	assert_int_equal(second->note.gen, 0x0123456789abcdefULL);
+	assert_false(first->noted);
+	assert_int_equal(b.n, 2);   /* a note settles nothing */
+
+	/* a later note for the same stream replaces the earlier */
+	n.gen++;
+	memcpy(bytes, &n, sizeof n);
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, sizeof n), 1);
+	assert_int_equal(second->note.gen, 0x0123456789abcdf0ULL);
+
+	/* once answered, a note for it is not kept */
+	assert_int_equal(wr_relay_book_core(&b, 3), 1);
+	assert_int_equal(wr_relay_book_note(&b, 3, bytes, sizeof n), 0);
+	assert_false(first->noted);
+	wr_relay_book_free(&b);
+}
+
+static void test_take(void **state)
+{
+	(void)state;
+	struct wr_relay_book b;
+	wr_relay_book_init(&b);
+	b.backend = "ns";
+	assert_int_equal(request(&b, 1, TASK3, "Create", NULL), WR_RELAY_FORWARD);
+	assert_int_equal(request(&b, 3, SANDBOX, "SandboxStatus", NULL), WR_RELAY_FORWARD);
+	assert_int_equal(request(&b, 5, TASK3, "Wait", NULL), WR_RELAY_FORWARD);
+	struct wr_objgen_note n = { .slot = 3, .reserved = 0, .gen = 42 };
+	assert_int_equal(wr_relay_book_note(&b, 3, (const uint8_t *)&n, sizeof n), 1);
+
+	assert_null(wr_relay_book_take(&b, 7));   /* nothing asked */
+	assert_null(wr_relay_book_take(&b, 4));
+	assert_int_equal(b.n, 3);
+
+	/* the middle one: handed over with its key and note */
+	struct wr_relay_req *r = wr_relay_book_take(&b, 3);
+	assert_non_null(r);
+	assert_int_equal(r->stream_id, 3);
+	assert_non_null(r->key);
+	assert_true(r->key_len > 0);
+	assert_true(r->noted);
+	assert_int_equal(r->note.slot, 3);
+	assert_int_equal(r->note.gen, 42);
+	assert_null(r->next);
+	assert_int_equal(b.n, 2);
+	assert_null(wr_relay_book_take(&b, 3));   /* a second answer: nothing waits */
+	assert_int_equal(wr_relay_book_core(&b, 3), 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.head->stream_id, 1);
+	assert_int_equal(b.head->next->stream_id, 5);
+	assert_ptr_equal(b.head->next, b.tail);
+	wr_relay_req_free(r);
+
+	/* the tail: the list stays whole, appending still works */
+	r = wr_relay_book_take(&b, 5);
+	assert_non_null(r);
+	assert_true(r->reissue);
+	assert_non_null(r->frame);   /* its frame comes along, freed with it */
+	assert_false(r->noted);
+	wr_relay_req_free(r);
+	assert_int_equal(b.n, 1);
+	assert_ptr_equal(b.head, b.tail);
+	assert_int_equal(b.tail->stream_id, 1);
+	assert_int_equal(request(&b, 9, TASK3, "State", NULL), WR_RELAY_FORWARD);
+	assert_int_equal(b.head->next->stream_id, 9);
+	assert_ptr_equal(b.head->next, b.tail);
+
+	/* the head */
+	r = wr_relay_book_take(&b, 1);
+	assert_non_null(r);
+	assert_null(r->key);
+	wr_relay_req_free(r);
+	assert_int_equal(b.head->stream_id, 9);
+	r = wr_relay_book_take(&b, 9);
+	assert_non_null(r);
+	wr_relay_req_free(r);
+	assert_int_equal(b.n, 0);
+	assert_null(b.head);
+	assert_null(b.tail);
+
+	wr_relay_req_free(NULL);
+	wr_relay_book_free(&b);
+}
+
 /* ---- exit records ------------------------------------------------------------ */
 
 static void test_exits(void **state)
@@ -313,6 +498,9 @@ int main(void)
 		cmocka_unit_test(test_core_lost),
 		cmocka_unit_test(test_undecodable_request_answered),
 		cmocka_unit_test(test_protocol_rules),
+		cmocka_unit_test(test_cache_keys),
+		cmocka_unit_test(test_note),
+		cmocka_unit_test(test_take),
 		cmocka_unit_test(test_exits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -53,7 +55,7 @@ static void test_decode(void **state)
 	bad = m;
 	bad.type = 0;
 	assert_int_equal(wr_ctl_decode(&out, key, &bad, sizeof bad, &err), -1);
-	bad.type = WR_CTL_HELD + 1;
+	bad.type = WR_CTL_TYPE_LAST + 1;
 	assert_int_equal(wr_ctl_decode(&out, key, &bad, sizeof bad, &err), -1);
 	bad = m;
 	memset(bad.backend, 'x', sizeof bad.backend);
@@ -105,6 +107,21 @@ static void test_exchange_with_fd(void **state)
 	assert_int_equal(read(p[0], buf, sizeof buf), 2);   /* and then EOF: no copy leaked */
 	assert_int_equal(read(p[0], buf, sizeof buf), 0);
 	close(p[0]);
+
+	/* GENS carries the change counters' memfd (reply cache) */
+	int mfd = memfd_create("gens-test", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	wr_ctl_init(&m, WR_CTL_GENS);
+	assert_int_equal(wr_ctl_send(sv[0], &m, NULL, mfd, &err), 0);
+	assert_int_equal(wr_ctl_recv(sv[1], &got, key, &fd, &err), 1);
+	assert_int_equal(got.type, WR_CTL_GENS);
+	assert_true(fd >= 0 && fd != mfd);
+	struct stat a, b;
+	assert_int_equal(fstat(fd, &a), 0);
+	assert_int_equal(fstat(mfd, &b), 0);
+	assert_true(a.st_ino == b.st_ino);
+	close(fd);
+	close(mfd);
 
 	/* the other way: ACK */
 	wr_ctl_init(&m, WR_CTL_ACK);
@@ -281,7 +298,7 @@ static void test_keyed_refused(void **state)
 		{ WR_CTL_HOLD, WR_CTL_SLOT_ALL, "k", 1, "no slot -1" }, /* ALL is DROP's */
 		{ WR_CTL_DROP, -2, "k", 1, "no slot -2" },
 		{ WR_CTL_EXIT, 0, "k", 1, "bytes" },                  /* trailing bytes */
-		{ WR_CTL_HELD + 1, 0, "k", 1, "unknown type" },
+		{ WR_CTL_TYPE_LAST + 1, 0, "k", 1, "unknown type" },
 		{ WR_CTL_HELD, 0, NULL, WR_CTL_KEY_MAX + 1, "too long" },
 		{ WR_CTL_HELD, 0, NULL, WR_CTL_KEY_MAX + 8, "truncated" },
 	};

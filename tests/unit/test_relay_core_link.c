@@ -16,7 +16,11 @@
  *    the link's fdkeep sends HOLD (with the fd) and DROP; what recovery did
  *    not take is closed and dropped at the front by start; a front without
  *    the capability gets no HOLD; one that sends fewer HELD than it
- *    announced fails the start. */
+ *    announced fails the start;
+ *  - the reply cache's change counters: GENS after EXITS_END (with the
+ *    capability) is mapped and shared with the front; a table of the wrong
+ *    size means no cache, not a failed start; a front that announces GENS
+ *    and closes without it fails the start. */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
@@ -25,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -378,6 +383,7 @@ static void test_terminals_without_the_capability(void **state)
 	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
 	assert_non_null(l);
 	assert_null(wr_core_link_keep(l));
+	assert_null(wr_core_link_gens(l));
 	wr_core_link_free(l);   /* closes sv[1] */
 	close(sv[0]);
 
@@ -396,6 +402,75 @@ static void test_terminals_without_the_capability(void **state)
 	ev_loop_destroy(loop);
 }
 
+static void send_end_caps(int fd, uint64_t caps)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_EXITS_END);
+	m.conn_id = caps;
+	assert_int_equal(wr_ctl_send(fd, &m, NULL, -1, &err), 0);
+}
+
+static void send_gens(int fd, int gens_fd)
+{
+	struct wr_ctl_msg m;
+	struct wr_error err;
+	wr_ctl_init(&m, WR_CTL_GENS);
+	assert_int_equal(wr_ctl_send(fd, &m, NULL, gens_fd, &err), 0);
+	close(gens_fd);
+}
+
+static void test_change_counters(void **state)
+{
+	(void)state;
+	int sv[2];
+	struct wr_error err;
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	/* the table the front made, mapped by the core: one memory */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	int gfd;
+	struct wr_objgen *front = wr_objgen_create(&gfd, &err);
+	assert_non_null(front);
+	send_end_caps(sv[0], WR_CTL_CAP_TERMINALS | WR_CTL_CAP_REPLY_CACHE);
+	send_gens(sv[0], gfd);
+	struct wr_core_link *l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	struct wr_objgen *core = wr_core_link_gens(l);
+	assert_non_null(core);
+	struct wr_object *o = wr_object_new(WR_KIND_SANDBOX, "test", "sb", "", "fake");
+	wr_objgen_attach(core, o);
+	assert_true(o->gen_slot >= 0);
+	wr_objgen_touch(core, o);
+	assert_true(wr_objgen_read(front, (uint32_t)o->gen_slot) == 2);
+	wr_objgen_detach(core, o);
+	wr_object_free(o);
+	wr_core_link_free(l);
+	wr_objgen_free(front);
+	close(sv[0]);
+
+	/* a table of the wrong size: no cache, the core still starts */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	int small = memfd_create("small", MFD_CLOEXEC);
+	assert_true(small >= 0);
+	assert_int_equal(ftruncate(small, 4096), 0);
+	send_end_caps(sv[0], WR_CTL_CAP_REPLY_CACHE);
+	send_gens(sv[0], small);
+	l = wr_core_link_open(loop, sv[1], &err);
+	assert_non_null(l);
+	assert_null(wr_core_link_gens(l));
+	wr_core_link_free(l);
+	close(sv[0]);
+
+	/* announced, never sent */
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	send_end_caps(sv[0], WR_CTL_CAP_REPLY_CACHE);
+	close(sv[0]);
+	assert_null(wr_core_link_open(loop, sv[1], &err));
+	assert_non_null(strstr(err.msg, "change counters"));
+	close(sv[1]);
+	ev_loop_destroy(loop);
+}
+
 int main(void)
 {
 	wr_log_init("test_relay_core_link", WR_LOG_ERROR);
@@ -408,6 +483,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_terminals, harness_setup, harness_teardown),
 		cmocka_unit_test_setup_teardown(test_terminals_without_the_capability,
 						harness_setup, harness_teardown),
+		cmocka_unit_test_setup_teardown(test_change_counters, harness_setup,
+						harness_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
