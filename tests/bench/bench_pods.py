@@ -1006,8 +1006,9 @@ def write_report(R, out_dir, stem, png_err):
       "method the calls, their arrival → reply time and the runc wait and loop idle time inside it "
       "(own = total − runc − idle).  `warrenctl stats` reads the counters just before the first and "
       "just after the last pod start of each N, where the CPU times are read too.  Per warren-ns pod: "
-      "core own = (Δbusy − Δrunc wait) / N; the front only relays frames and is not instrumented, so its "
-      "on-CPU time (schedstat) is added: warrend's own share = core own + front CPU.  Busy is wall time: "
+      "core own = (Δbusy − Δrunc wait) / N; the front relays frames, answers repeated read-only calls from "
+      "its reply cache (src/relay/reply_cache.h) and is not instrumented, so its on-CPU time (schedstat) is "
+      "added: warrend's own share = core own + front CPU.  Busy is wall time: "
       "it includes the core's system calls (journal writes, mounts) and time it was runnable but not "
       "running, and everything warrend does in the window counts, e.g. the SandboxStatus calls "
       "containerd makes for running warren pods while runc's pods start.  The per-method table leaves "
@@ -1149,7 +1150,9 @@ def write_report(R, out_dir, stem, png_err):
         ]))
         c = cs[-1]
         a("\nPer call (N=%d; own = arrival → reply minus the runc wait and loop idle time inside it; "
-          "Wait/WaitSandbox and warrenctl's calls left out):\n\n" % own[-1]["n"])
+          "Wait/WaitSandbox and warrenctl's calls left out; calls the front answered from its reply cache "
+          "never reach the core and are not counted here, the cross-check below sees every call):\n\n"
+          % own[-1]["n"])
         rows = [(m, fmt(v["calls_per_pod"], 1), fmt(v["total_ms_per_call"], 2), fmt(v["runtime_ms_per_call"], 2),
                  fmt(v["own_ms_per_call"], 2), fmt(v["own_ms_per_pod"], 2)) for m, v in c["methods"].items()]
         if c["unattributed_ms"] >= 0:
