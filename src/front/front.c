@@ -133,18 +133,17 @@ ProtobufCMessage *wr_front_decode(struct wr_ttrpc_call *call, const ProtobufCMes
 	return m;
 }
 
-/* Pack m and answer with it (after note when note is not NULL). */
+/* Pack m (not NULL) and answer with it, after note when note is not NULL. */
 static void reply_packed(struct wr_ttrpc_call *call, const ProtobufCMessage *m,
 			 const struct wr_objgen_note *note)
 {
-	size_t n = m ? protobuf_c_message_get_packed_size(m) : 0;
+	size_t n = protobuf_c_message_get_packed_size(m);
 	uint8_t *buf = malloc(n ? n : 1);
 	if (!buf) {
 		wr_ttrpc_reply(call, WR_RESOURCE_EXHAUSTED, "out of memory", NULL, 0);
 		return;
 	}
-	if (m)
-		protobuf_c_message_pack(m, buf);
+	protobuf_c_message_pack(m, buf);
 	if (note)
 		wr_ttrpc_reply_noted(call, note, sizeof *note, buf, n);
 	else
@@ -164,10 +163,8 @@ void wr_front_reply_cached(struct wr_front *f, struct wr_ttrpc_call *call,
 			   const ProtobufCMessage *m, const struct wr_object *o)
 {
 	struct wr_objgen_note note;
-	if (wr_objgen_note_of(wr_engine_gens(f->engine), o, &note) < 0)
-		wr_front_reply(call, m);
-	else
-		reply_packed(call, m, &note);
+	reply_packed(call, m,
+		     wr_objgen_note_of(wr_engine_gens(f->engine), o, &note) == 0 ? &note : NULL);
 }
 
 void wr_front_reply_code(struct wr_ttrpc_call *call, int code, const char *fmt, ...)

@@ -42,7 +42,7 @@ void wr_front_reply(struct wr_ttrpc_call *call, const ProtobufCMessage *m);
  * its reply cache (relay/reply_cache.h), while o is unchanged.  Only for an
  * answer that is a function of the call's service, method, payload and
  * namespace, the listener's backend, constants of this core, and o's fields
- * — nothing else (no clock, no backend probe, no other object). */
+ * — nothing else (no clock, no backend probe, no other object).  m is not NULL. */
 void wr_front_reply_cached(struct wr_front *f, struct wr_ttrpc_call *call,
 			   const ProtobufCMessage *m, const struct wr_object *o);
 void wr_front_reply_code(struct wr_ttrpc_call *call, int code, const char *fmt, ...)

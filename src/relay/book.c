@@ -119,23 +119,31 @@ int wr_relay_book_client(struct wr_relay_book *b, const struct wr_ttrpc_frame *f
 	return WR_RELAY_FORWARD;
 }
 
+/* The tracked request for stream_id, or NULL; *prev its predecessor (NULL at the head). */
+static struct wr_relay_req *find(const struct wr_relay_book *b, uint32_t stream_id,
+				 struct wr_relay_req **prev)
+{
+	*prev = NULL;
+	for (struct wr_relay_req *r = b->head; r; *prev = r, r = r->next)
+		if (r->stream_id == stream_id)
+			return r;
+	return NULL;
+}
+
 struct wr_relay_req *wr_relay_book_take(struct wr_relay_book *b, uint32_t stream_id)
 {
-	struct wr_relay_req *prev = NULL;
-	for (struct wr_relay_req *r = b->head; r; prev = r, r = r->next) {
-		if (r->stream_id != stream_id)
-			continue;
-		if (prev)
-			prev->next = r->next;
-		else
-			b->head = r->next;
-		if (b->tail == r)
-			b->tail = prev;
-		b->n--;
-		r->next = NULL;
-		return r;
-	}
-	return NULL;
+	struct wr_relay_req *prev, *r = find(b, stream_id, &prev);
+	if (!r)
+		return NULL;
+	if (prev)
+		prev->next = r->next;
+	else
+		b->head = r->next;
+	if (b->tail == r)
+		b->tail = prev;
+	b->n--;
+	r->next = NULL;
+	return r;
 }
 
 int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id)
@@ -149,16 +157,12 @@ int wr_relay_book_core(struct wr_relay_book *b, uint32_t stream_id)
 int wr_relay_book_note(struct wr_relay_book *b, uint32_t stream_id, const uint8_t *data,
 		       size_t len)
 {
-	if (len != sizeof(struct wr_objgen_note))
+	struct wr_relay_req *prev, *r = find(b, stream_id, &prev);
+	if (!r || len != sizeof r->note)
 		return 0;
-	for (struct wr_relay_req *r = b->head; r; r = r->next) {
-		if (r->stream_id != stream_id)
-			continue;
-		memcpy(&r->note, data, len);
-		r->noted = 1;
-		return 1;
-	}
-	return 0;
+	memcpy(&r->note, data, len);
+	r->noted = 1;
+	return 1;
 }
 
 /* Append n bytes to a growing buffer. */

@@ -288,11 +288,9 @@ static void spawn_core(struct wr_relay *r)
 	wr_ctl_init(&end, WR_CTL_EXITS_END);
 	end.conn_id = WR_CTL_CAP_TERMINALS | (r->gens ? WR_CTL_CAP_REPLY_CACHE : 0);
 	if (ctl_queue(r, &end, NULL, -1) < 0) {
-		wr_error_log("relay: out of memory starting the core; killing it");
 		if (gens_fd >= 0)
 			close(gens_fd);
-		kill(pid, SIGKILL);
-		return;
+		goto out_of_memory;
 	}
 	/* then a copy of every terminal fd held, for its recovery: EXITS_END
 	 * says how many follow; then the counters */
@@ -303,17 +301,18 @@ static void spawn_core(struct wr_relay *r)
 	if (r->gens) {
 		struct wr_ctl_msg g;
 		wr_ctl_init(&g, WR_CTL_GENS);
-		if (ctl_queue(r, &g, NULL, gens_fd) < 0) {   /* it closed gens_fd */
-			wr_error_log("relay: out of memory starting the core; killing it");
-			kill(pid, SIGKILL);
-			return;
-		}
+		if (ctl_queue(r, &g, NULL, gens_fd) < 0)   /* it closed gens_fd */
+			goto out_of_memory;
 	}
 	for (struct relay_conn *c = r->conns, *next; c; c = next) {
 		next = c->next;
 		relay_give(r, c);
 	}
 	ctl_flush(r);
+	return;
+out_of_memory:
+	wr_error_log("relay: out of memory starting the core; killing it");
+	kill(pid, SIGKILL);
 }
 
 static void core_died(struct wr_relay *r, int status)
