@@ -7,7 +7,8 @@
  * so no statement is left mid-walk (which would pin a read transaction) except
  * while a load/history callback runs.
  *
- * Durability: WAL with synchronous=NORMAL (see store_configure).  Refusal rules:
+ * Durability: WAL with synchronous=NORMAL (see store_configure), through
+ * the walbatch VFS, which writes each commit's frames with one call.  Refusal rules:
  * a file SQLite cannot read (not a database, malformed pages) and a file with a
  * newer schema are refused before anything is written to them, and the store
  * never deletes or recreates the file — only the operator may do that. */
@@ -25,6 +26,7 @@
 #include "core/clock.h"
 #include "core/lifecycle.h"
 #include "core/stats.h"
+#include "core/walbatch.h"
 
 /* How long a statement waits for a lock held by another connection (warrenctl
  * reading the journal, a backup) before failing with WR_UNAVAILABLE. */
@@ -506,7 +508,9 @@ int wr_store_open(struct wr_store **out, const char *path, struct wr_error *err)
 		return wr_error_set(err, WR_RESOURCE_EXHAUSTED, "out of memory opening database %s",
 				    path);
 	}
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	/* the WAL's frames go to the kernel one write per commit (walbatch.h) */
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			     wr_walbatch_vfs());
 	if (rc != SQLITE_OK) {
 		cannot_open(s, err, rc);
 		goto fail;
