@@ -323,8 +323,9 @@ def pss_by_mapping(pid):
     return out
 
 
-def cpu_ns(pid):
-    """On-CPU time (ns) of every thread of pid, from schedstat; None if gone."""
+def cpu_ns(pid, field=0):
+    """On-CPU time (ns) of every thread of pid, from schedstat; None if gone.
+    field=1: the time they were runnable but waiting for a CPU instead."""
     total, seen = 0, False
     try:
         tids = os.listdir("/proc/%d/task" % pid)
@@ -333,6 +334,6 @@ def cpu_ns(pid):
     for t in tids:
         s = read("/proc/%d/task/%s/schedstat" % (pid, t)).split()
         if s:
-            total += int(s[0])
+            total += int(s[field])
             seen = True
     return total if seen else None

@@ -157,6 +157,10 @@ class Run:
         f, _ = self.b.warrend_pids()
         return be.cpu_ns(f) if f else None
 
+    def core_run_delay(self):
+        _, c = self.b.warrend_pids()
+        return be.cpu_ns(c, 1) if c else None
+
     # warm-up: the images' snapshots, the CNI plugin binaries, warrend started
     def warmup(self):
         log("== warm-up")
@@ -174,6 +178,7 @@ class Run:
         for n in self.cfg["seq"]:
             log("== sequential: %d pods per handler, alternating" % n)
             st0, fcpu0, cpu0 = self.b.warrend_stats(), self.front_cpu(), self.warrend_cpu()
+            delay0 = self.core_run_delay()
             pods = []
             for i in range(n):
                 for hd in HANDLERS:
@@ -183,6 +188,7 @@ class Run:
                     if hd == "warren-ns":
                         p["warrend_pss"] = self.warrend_pss()
             cpu1, fcpu1, st1 = self.warrend_cpu(), self.front_cpu(), self.b.warrend_stats()
+            delay1 = self.core_run_delay()
             ok = self.errors(pods, "sequential %d" % n)
             row = {"n": n, "per_handler": {}}
             for hd in HANDLERS:
@@ -202,7 +208,8 @@ class Run:
             if cpu0 is not None and cpu1 is not None:
                 row["warrend_cpu_ms_per_pod"] = (cpu1 - cpu0) / 1e6 / nw if nw else None
             row["warrend_counters"] = counters_share(
-                st0, st1, (fcpu1 - fcpu0) if fcpu0 is not None and fcpu1 is not None else None, nw)
+                st0, st1, (fcpu1 - fcpu0) if fcpu0 is not None and fcpu1 is not None else None, nw,
+                (delay1 - delay0) if delay0 is not None and delay1 is not None else None)
             c = row["warrend_counters"]
             if c:
                 log("    warrend   own share %.2f ms/pod = core busy %.2f − runc wait %.2f + front CPU %s "
@@ -513,7 +520,7 @@ def short_method(name):
     return "%s.%s" % (service.rsplit(".", 1)[-1], method)
 
 
-def counters_share(st0, st1, front_cpu_ns, n):
+def counters_share(st0, st1, front_cpu_ns, n, core_delay_ns=None):
     """warrend's own share per warren-ns pod of a run of n pods, from its
     core's counters before and after it (Bench.warrend_stats) and its front's
     on-CPU time (the front is not instrumented): core busy (not blocked in its
@@ -533,7 +540,8 @@ def counters_share(st0, st1, front_cpu_ns, n):
            # backend actions' own time: the runc runs inside them taken out
            "action_own_ms": (d["action_ms"] - d["runtime_wait_ms"]) if "action_ms" in d else None,
            "core_cpu_ms": d.get("cpu_ms"),
-           "front_cpu_ms": front_cpu_ns / 1e6 / n if front_cpu_ns is not None else None}
+           "front_cpu_ms": front_cpu_ns / 1e6 / n if front_cpu_ns is not None else None,
+           "core_delay_ms": core_delay_ns / 1e6 / n if core_delay_ns is not None else None}
     out["own_ms"] = out["core_own_ms"] + (out["front_cpu_ms"] or 0.0)
     # the rest of the core's own time: ttrpc, the API handlers, events, the loop
     out["rest_ms"] = (out["core_own_ms"] - out["journal_ms"] - out["action_own_ms"]
@@ -1147,6 +1155,8 @@ def write_report(R, out_dir, stem, png_err):
             ["front on-CPU (schedstat; the front is not instrumented)"] + [fmt(c["front_cpu_ms"], 2) for c in cs],
             ["**warrend's own share** = core own + front CPU"] + ["**%s**" % fmt(c["own_ms"], 2) for c in cs],
             ["core on-CPU, for comparison (its own clock)"] + [fmt(c["core_cpu_ms"], 2) for c in cs],
+            ["core runnable but waiting for a CPU (schedstat run delay; part of busy, some of it "
+             "inside the runc wait)"] + [fmt(c.get("core_delay_ms"), 2) for c in cs],
         ]))
         c = cs[-1]
         a("\nPer call (N=%d; own = arrival → reply minus the runc wait and loop idle time inside it; "
