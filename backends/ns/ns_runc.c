@@ -6,9 +6,13 @@
  * signal to the daemon's process group never reaches containers).  We wait for exactly
  * that pid — never waitpid(-1): the hosting daemon is a child subreaper that
  * reaps the container processes the runtime leaves behind.  A stuck runtime
- * is killed after RUNC_TIMEOUT_MS.  The time from the spawned runtime's
- * exec to its reap is the daemon's wait for the runtime (core/stats.h:
- * warrenctl stats).
+ * is killed after RUNC_TIMEOUT_MS.  wr_spawn returns right after the
+ * clone: only that is the daemon's own time; the child's setup and the
+ * kernel's exec of the runtime run concurrently and, with the runtime's own
+ * run, make up the daemon's wait for it, from the spawn's return to the reap
+ * (core/stats.h: warrenctl stats).  So a runtime that cannot be exec'd (not
+ * a program: ENOEXEC) shows as an exit status of 127, which finish reports
+ * as the spawn error it is (wr_spawn_exec_error).
  *
  * The runtime's error message is read back from its JSON log (the last
  * "error" entry), which the log file holds for this one call: it is
@@ -157,6 +161,15 @@ static const char *runtime_short(const struct wr_ns *ns)
 	return slash ? slash + 1 : ns->runtime_name;
 }
 
+/* The runtime could not be started (errno e): at wr_spawn, or in the child
+ * before or in its exec (seen at the reap). */
+static void cannot_run(const struct wr_ns *ns, const char *what, int e, struct wr_error *err)
+{
+	wr_error_errno(err, e, "ns: %s: cannot run %s (%s)", what, runtime_short(ns), ns->runtime);
+	if (err && (e == ENOENT || e == EACCES))
+		err->code = WR_FAILED_PRECONDITION;
+}
+
 int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 		     const char *const *args, const int *stdio, int capture,
 		     struct wr_ns_runc_job *job, struct wr_error *err)
@@ -184,7 +197,6 @@ int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 	for (const char *const *a = args; *a && argc < RUNC_MAX_ARGS - 1; a++)
 		argv[argc++] = *a;
 	argv[argc] = NULL;
-	const char *rt = runtime_short(ns);
 
 	int lfd = open(job->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (lfd < 0)
@@ -210,14 +222,13 @@ int wr_ns_runc_spawn(const struct wr_ns *ns, int slot, const char *what,
 	}
 	int64_t spawning = wr_monotonic_ns();
 	int e = wr_spawn(ns->runtime, (char *const *)argv, environ, fds, 1, &pid);
-	/* the spawn (clone and exec, the parent waits for the exec) is
-	 * counted as the daemon's own time, the rest as the runtime's */
+	/* the spawn (the clone only: the child sets up and execs the runtime
+	 * on its own, concurrently) is counted as the daemon's own time;
+	 * from here to the reap, exec included, it is the runtime's */
 	job->spawned = wr_monotonic_ns();
 	wr_stats_runtime_spawn(job->spawned - spawning);
 	if (e) {
-		wr_error_errno(err, e, "ns: %s: cannot run %s (%s)", what, rt, ns->runtime);
-		if (err && (e == ENOENT || e == EACCES))
-			err->code = WR_FAILED_PRECONDITION;
+		cannot_run(ns, what, e, err);
 		goto out;
 	}
 	job->pid = pid;
@@ -249,7 +260,8 @@ int wr_ns_runc_finish(const struct wr_ns *ns, struct wr_ns_runc_job *job, int co
 		job->out_fd = -1;
 	}
 	int status = 0;
-	int waited = wait_pid(job->pid, job->deadline, &status);
+	pid_t pid = job->pid;
+	int waited = wait_pid(pid, job->deadline, &status);
 	job->pid = -1;
 	if (count_wait)
 		wr_stats_runtime_wait(job->spawned, 1);
@@ -271,6 +283,12 @@ int wr_ns_runc_finish(const struct wr_ns *ns, struct wr_ns_runc_job *job, int co
 			captured = NULL;
 		}
 		rc = 0;
+		goto out;
+	}
+	/* 127 is also what a runtime that was never exec'd exits with */
+	int e = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? wr_spawn_exec_error(pid) : 0;
+	if (e) {
+		cannot_run(ns, what, e, err);
 		goto out;
 	}
 	char msg[400];

@@ -84,9 +84,10 @@ void wr_stats_call_end(const struct wr_stats_mark *m);
  * all reaped now: the daemon waited for them from since_ns (their runs may
  * overlap; the wait is counted once). */
 void wr_stats_runtime_wait(int64_t since_ns, unsigned n);
-/* Starting a runtime process (wr_spawn: clone and exec) took spawn_ns.
- * It counts as the daemon's own time, not the runtime's; kept apart to
- * show what process creation costs on the machine. */
+/* Starting a runtime process (wr_spawn: the clone; the child's exec runs
+ * concurrently, in the runtime's wait) took spawn_ns.  It counts as the
+ * daemon's own time, not the runtime's; kept apart to show what process
+ * creation costs the daemon on the machine. */
 void wr_stats_runtime_spawn(int64_t spawn_ns);
 
 /* A journal transaction that began at began_ns ended now, committed or not. */
