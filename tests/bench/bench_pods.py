@@ -1010,7 +1010,7 @@ def write_report(R, out_dir, stem, png_err):
     a("- **warrend's own share** (the sequential runs, from warrend's own timestamps): warrend's core times "
       "itself, always on (src/core/stats.h): the time it is blocked in its event loop with nothing to do "
       "(an ev_prepare just before the loop blocks to an ev_check just after), so busy = wall − idle; the "
-      "time it is blocked on the runc processes it spawns (from their exec to their reap; the spawn itself, clone and exec, counts as warrend's own) and how many; and per ttrpc "
+      "time it is blocked on the runc processes it spawns (from the spawn's return to their reap: wr_spawn returns after the clone, and the child's exec of runc runs concurrently, so it counts as runc's; the clone counts as warrend's own) and how many; and per ttrpc "
       "method the calls, their arrival → reply time and the runc wait and loop idle time inside it "
       "(own = total − runc − idle).  `warrenctl stats` reads the counters just before the first and "
       "just after the last pod start of each N, where the CPU times are read too.  Per warren-ns pod: "
@@ -1150,7 +1150,7 @@ def write_report(R, out_dir, stem, png_err):
             + [fmt(c.get("journal_ms"), 2) for c in cs],
             ["… in backend actions, runc's runs excluded (actions per pod: %s)"
              % "/".join(fmt(c.get("actions"), 1) for c in cs)] + [fmt(c.get("action_own_ms"), 2) for c in cs],
-            ["  … of which starting runc (wr_spawn: clone + exec)"] + [fmt(c.get("runtime_spawn_ms"), 2) for c in cs],
+            ["  … of which starting runc (wr_spawn: the clone; the exec is in the runc wait)"] + [fmt(c.get("runtime_spawn_ms"), 2) for c in cs],
             ["… the rest: ttrpc, API handlers, events, event loop"] + [fmt(c.get("rest_ms"), 2) for c in cs],
             ["front on-CPU (schedstat; the front is not instrumented)"] + [fmt(c["front_cpu_ms"], 2) for c in cs],
             ["**warrend's own share** = core own + front CPU"] + ["**%s**" % fmt(c["own_ms"], 2) for c in cs],
