@@ -323,9 +323,9 @@ def pss_by_mapping(pid):
     return out
 
 
-def cpu_ns(pid, field=0):
-    """On-CPU time (ns) of every thread of pid, from schedstat; None if gone.
-    field=1: the time they were runnable but waiting for a CPU instead."""
+def schedstat_ns(pid, field):
+    """A schedstat time (ns) summed over every thread of pid; None if gone.
+    field 0: on-CPU time; 1: runnable but waiting for a CPU (run delay)."""
     total, seen = 0, False
     try:
         tids = os.listdir("/proc/%d/task" % pid)

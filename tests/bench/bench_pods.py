@@ -150,16 +150,16 @@ class Run:
 
     def warrend_cpu(self):
         f, c = self.b.warrend_pids()
-        vals = [be.cpu_ns(p) for p in (f, c) if p]
+        vals = [be.schedstat_ns(p, 0) for p in (f, c) if p]
         return sum(v for v in vals if v is not None) if vals else None
 
     def front_cpu(self):
         f, _ = self.b.warrend_pids()
-        return be.cpu_ns(f) if f else None
+        return be.schedstat_ns(f, 0) if f else None
 
     def core_run_delay(self):
         _, c = self.b.warrend_pids()
-        return be.cpu_ns(c, 1) if c else None
+        return be.schedstat_ns(c, 1) if c else None
 
     # warm-up: the images' snapshots, the CNI plugin binaries, warrend started
     def warmup(self):

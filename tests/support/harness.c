@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "core/store.h"
+
 void harness_init(struct harness *h, bool fast)
 {
 	memset(h, 0, sizeof *h);
@@ -63,6 +65,18 @@ void harness_close(struct harness *h)
 		h->fake->ops->destroy(h->fake);
 	h->fake = NULL;
 	harness_rmrf(h->dir);
+}
+
+struct wr_store *harness_store_open(const char *path)
+{
+	struct wr_store *s = NULL;
+	struct wr_error err = { 0 };
+	int rc = wr_store_open(&s, path, &err);
+	if (rc != 0)
+		print_error("wr_store_open: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	assert_non_null(s);
+	return s;
 }
 
 struct wr_object *harness_object(enum wr_kind kind, const char *id)

@@ -38,6 +38,9 @@ int harness_state(enum wr_kind kind, const char *name);
 /* cmocka fixtures: a fresh harness (on disk, engine open) per test. */
 int harness_setup(void **state);
 int harness_teardown(void **state);
+/* Open the store at path directly (no engine); asserts success, printing
+ * the store's error otherwise. */
+struct wr_store *harness_store_open(const char *path);
 /* Create an object of the fake backend through the engine; asserts success. */
 struct wr_object *harness_make(struct harness *h, enum wr_kind kind, const char *id);
 

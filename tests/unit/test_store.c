@@ -55,18 +55,6 @@ static int teardown(void **state)
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static struct wr_store *open_ok(const char *path)
-{
-	struct wr_store *s = NULL;
-	struct wr_error err = { 0 };
-	int rc = wr_store_open(&s, path, &err);
-	if (rc != 0)
-		print_error("wr_store_open: %s\n", err.msg);
-	assert_int_equal(rc, 0);
-	assert_non_null(s);
-	return s;
-}
-
 static struct wr_object *mk(enum wr_kind kind, const char *ns, const char *id, const char *owner,
 			    int state)
 {
@@ -265,7 +253,7 @@ static void refused(const char *path, int code, struct wr_error *err)
 /* A closed database with enough data to span many pages. */
 static void make_big_db(const char *path)
 {
-	struct wr_store *s = open_ok(path);
+	struct wr_store *s = harness_store_open(path);
 	struct wr_error err = { 0 };
 	char id[32], spec[2048];
 	memset(spec, 'a', sizeof spec - 1);
@@ -289,7 +277,7 @@ static void make_big_db(const char *path)
 static void test_fresh_open(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	sqlite3 *db = wr_store_handle(s);
 	char mode[16];
 
@@ -308,7 +296,7 @@ static void test_fresh_open(void **state)
 	wr_store_close(s);
 
 	/* A second open of the same (now v1) database is a no-op on the schema. */
-	s = open_ok(f->path);
+	s = harness_store_open(f->path);
 	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA user_version"),
 			 WR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA synchronous"), 1);
@@ -322,7 +310,7 @@ static void test_empty_file_is_fresh(void **state)
 	int fd = open(f->path, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	assert_true(fd >= 0);
 	close(fd);
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	assert_int_equal(raw_int(wr_store_handle(s), "PRAGMA user_version"), WR_STORE_SCHEMA_VERSION);
 	wr_store_close(s);
 }
@@ -367,7 +355,7 @@ static void check_same(const struct wr_object *a, const struct wr_object *b)
 static void test_round_trip_all_kinds(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_object *in[3];
 
 	in[0] = mk(WR_KIND_SANDBOX, "k8s.io", "sb1", "", SANDBOX_S_READY);
@@ -420,7 +408,7 @@ static void test_round_trip_all_kinds(void **state)
 static void test_creation_order_across_replace(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_object *sb = mk(WR_KIND_SANDBOX, "default", "sb", "", SANDBOX_S_CREATING);
 	struct wr_object *t = mk(WR_KIND_TASK, "default", "t", "sb", TASK_S_CREATING);
 	struct wr_object *e = mk(WR_KIND_EXEC, "default", "t/e", "t", EXEC_S_CREATING);
@@ -465,7 +453,7 @@ static void test_creation_order_across_replace(void **state)
 static void test_journal(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct rows h;
 
@@ -552,7 +540,7 @@ static void test_journal(void **state)
 static void test_remove_object(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct rows h = { 0 };
 	struct objs l;
@@ -603,7 +591,7 @@ static void test_remove_object(void **state)
 static void test_reopen_keeps_data(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct wr_object *sb = mk(WR_KIND_SANDBOX, "ns1", "sb", "", SANDBOX_S_STOPPED);
 	assert_int_equal(wr_object_set(&sb->reason, "exited"), 0);
@@ -617,7 +605,7 @@ static void test_reopen_keeps_data(void **state)
 	assert_int_equal(wr_store_commit(s, &err), 0);
 	wr_store_close(s);
 
-	s = open_ok(f->path);
+	s = harness_store_open(f->path);
 	struct objs l;
 	load_ok(s, &l);
 	assert_int_equal(l.n, 2);
@@ -639,7 +627,7 @@ static void test_reopen_keeps_data(void **state)
 static void test_rollback(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct rows h = { 0 };
 	struct objs l;
@@ -774,7 +762,7 @@ static void test_foreign_database(void **state)
 static void test_disk_full(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	sqlite3 *db = wr_store_handle(s);
 	struct wr_error err = { 0 };
 	char sql[128];
@@ -851,7 +839,7 @@ static void test_disk_full(void **state)
 static void test_unknown_state(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct objs l = { 0 };
 
@@ -885,7 +873,7 @@ static void test_unknown_state(void **state)
 static void test_invalid_object(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	struct wr_object *o = mk(WR_KIND_EXEC, "default", "t/e", "t", EXEC_S_RUNNING);
 	struct objs l;
@@ -987,7 +975,7 @@ static void test_commit_io_error(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 
 	/* What the child committed is durable for the next opener. */
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct objs l;
 	load_ok(s, &l);
 	assert_int_equal(l.n, 1);
@@ -1013,7 +1001,7 @@ static int reenter(void *ctx, struct wr_object *o)
 static void test_reentrant_walk(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	put_new(s, WR_KIND_SANDBOX, "a", SANDBOX_S_READY);
 	put_new(s, WR_KIND_SANDBOX, "b", SANDBOX_S_READY);
@@ -1028,7 +1016,7 @@ static void test_reentrant_walk(void **state)
 static void test_exclusive_lock(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	assert_int_equal(wr_store_begin(s, &err), 0);
 	put_new(s, WR_KIND_TASK, "t", TASK_S_CREATED);
@@ -1088,7 +1076,7 @@ static void test_migrate_v1(void **state)
 		 "PRAGMA user_version = 1;");
 	sqlite3_close(db);
 
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	db = wr_store_handle(s);
 	assert_int_equal(raw_int(db, "PRAGMA user_version"), WR_STORE_SCHEMA_VERSION);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM sqlite_schema WHERE name = 'journal'"
@@ -1113,7 +1101,7 @@ static void test_migrate_v1(void **state)
 	assert_int_equal(append_ok(s, WR_KIND_TASK, "t", WR_PHASE_TRANSITION, "running", "Exit",
 				   "", "stopped"), 4);
 	wr_store_close(s);
-	s = open_ok(f->path);
+	s = harness_store_open(f->path);
 	assert_int_equal(append_ok(s, WR_KIND_TASK, "u", WR_PHASE_TRANSITION, "absent", "Create",
 				   "", "created"), 5);
 	wr_store_close(s);
@@ -1162,7 +1150,7 @@ static int step_frames(struct wr_store *s, struct wr_object *o, int *pages)
 static void test_step_frames(void **state)
 {
 	struct fix *f = *state;
-	struct wr_store *s = open_ok(f->path);
+	struct wr_store *s = harness_store_open(f->path);
 	struct wr_error err = { 0 };
 	for (int i = 0; i < 20; i++) {   /* some objects and history first */
 		char id[16];

@@ -97,22 +97,12 @@ static int spec_length(struct wr_store *s, const char *id)
 	return len;
 }
 
-static struct wr_store *open_ok(const char *path)
-{
-	struct wr_store *s = NULL;
-	struct wr_error err = { 0 };
-	if (wr_store_open(&s, path, &err) != 0)
-		print_error("wr_store_open: %s\n", err.msg);
-	assert_non_null(s);
-	return s;
-}
-
 /* A step's commit: several writes asked for (a header and a page per
  * frame), one made. */
 static void test_one_write_per_commit(void **state)
 {
 	struct harness *f = *state;
-	struct wr_store *s = open_ok(f->db);
+	struct wr_store *s = harness_store_open(f->db);
 	struct wr_error err = { 0 };
 
 	assert_int_equal(step(s, "warm", 0, 1, &err), 0);
@@ -156,7 +146,7 @@ static void test_commit_survives_kill(void **state)
 	assert_true(WIFSIGNALED(status));
 	assert_int_equal(WTERMSIG(status), SIGKILL);
 
-	struct wr_store *s = open_ok(f->db);
+	struct wr_store *s = harness_store_open(f->db);
 	assert_int_equal(spec_length(s, "small"), 2);
 	assert_int_equal(spec_length(s, "big"), 300 * 1000);
 	assert_int_equal(spec_length(s, "after"), 2);
